@@ -1,0 +1,307 @@
+//! CloudFormation calls, returning plain data the deploy engine can reason about.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::error::ProvideErrorMetadata;
+use aws_sdk_cloudformation::primitives::DateTimeFormat;
+use aws_sdk_cloudformation::types::{Capability, ChangeSetType};
+use serde::Serialize;
+
+use super::Failure;
+use crate::spec::Tag;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stack {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub outputs: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeSet {
+    pub id: String,
+    pub stack_id: String,
+    pub status: String,
+    pub execution_status: String,
+    pub status_reason: Option<String>,
+    pub changes: Vec<Change>,
+}
+
+/// One row of a change set: what happens to one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub physical_id: Option<String>,
+    pub replacement: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StackEvent {
+    #[serde(skip)]
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub timestamp: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeSetKind {
+    Create,
+    Update,
+}
+
+/// The stack named (or with the id) `stack`, or `None` when there is none.
+pub async fn describe_stack(client: &Client, stack: &str) -> Result<Option<Stack>, Failure> {
+    let response = match client.describe_stacks().stack_name(stack).send().await {
+        Ok(r) => r,
+        Err(e)
+            if e.code() == Some("ValidationError")
+                && e.message().is_some_and(|m| m.contains("does not exist")) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(Failure::from_sdk("DescribeStacks", e)),
+    };
+    Ok(response.stacks().first().map(|s| Stack {
+        id: s.stack_id().unwrap_or_default().to_string(),
+        name: s.stack_name().unwrap_or_default().to_string(),
+        status: s
+            .stack_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        status_reason: s
+            .stack_status_reason()
+            .filter(|r| !r.is_empty())
+            .map(str::to_string),
+        outputs: s
+            .outputs()
+            .iter()
+            .map(|o| {
+                (
+                    o.output_key().unwrap_or_default().to_string(),
+                    o.output_value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+    }))
+}
+
+pub struct NewChangeSet<'a> {
+    pub stack_name: &'a str,
+    pub name: &'a str,
+    pub kind: ChangeSetKind,
+    pub template: &'a str,
+    pub tags: &'a [Tag],
+}
+
+/// Returns the change set id and stack id.
+pub async fn create_change_set(
+    client: &Client,
+    new: NewChangeSet<'_>,
+) -> Result<(String, String), Failure> {
+    let tags = new
+        .tags
+        .iter()
+        .map(|t| {
+            aws_sdk_cloudformation::types::Tag::builder()
+                .key(&t.key)
+                .value(&t.value)
+                .build()
+        })
+        .collect::<Vec<_>>();
+    let response = client
+        .create_change_set()
+        .stack_name(new.stack_name)
+        .change_set_name(new.name)
+        .change_set_type(match new.kind {
+            ChangeSetKind::Create => ChangeSetType::Create,
+            ChangeSetKind::Update => ChangeSetType::Update,
+        })
+        .template_body(new.template)
+        // The template names its role, so CloudFormation needs the explicit acknowledgement.
+        .capabilities(Capability::CapabilityNamedIam)
+        .set_tags(Some(tags))
+        .description("Planned by gh-oidc")
+        .send()
+        .await
+        .map_err(|e| Failure::from_sdk("CreateChangeSet", e))?;
+    Ok((
+        response.id().unwrap_or_default().to_string(),
+        response.stack_id().unwrap_or_default().to_string(),
+    ))
+}
+
+/// The change set with every page of its changes.
+pub async fn describe_change_set(client: &Client, id: &str) -> Result<ChangeSet, Failure> {
+    let mut pages = client
+        .describe_change_set()
+        .change_set_name(id)
+        .include_property_values(true)
+        .into_paginator()
+        .send();
+    let mut change_set: Option<ChangeSet> = None;
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Failure::from_sdk("DescribeChangeSet", e))?;
+        let changes = page
+            .changes()
+            .iter()
+            .filter_map(|c| c.resource_change())
+            .map(|rc| Change {
+                action: rc
+                    .action()
+                    .map(|a| a.as_str().to_string())
+                    .unwrap_or_default(),
+                logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
+                resource_type: rc.resource_type().unwrap_or_default().to_string(),
+                physical_id: rc
+                    .physical_resource_id()
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string),
+                replacement: rc.replacement().map(|r| r.as_str().to_string()),
+            });
+        match &mut change_set {
+            Some(cs) => cs.changes.extend(changes),
+            None => {
+                change_set = Some(ChangeSet {
+                    id: page.change_set_id().unwrap_or(id).to_string(),
+                    stack_id: page.stack_id().unwrap_or_default().to_string(),
+                    status: page
+                        .status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    execution_status: page
+                        .execution_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    status_reason: page.status_reason().map(str::to_string),
+                    changes: changes.collect(),
+                })
+            }
+        }
+    }
+    Ok(change_set.expect("a paginator yields at least one page"))
+}
+
+pub async fn execute_change_set(client: &Client, id: &str) -> Result<(), Failure> {
+    client
+        .execute_change_set()
+        .change_set_name(id)
+        .send()
+        .await
+        .map_err(|e| Failure::from_sdk("ExecuteChangeSet", e))?;
+    Ok(())
+}
+
+pub async fn delete_change_set(client: &Client, id: &str) -> Result<(), Failure> {
+    client
+        .delete_change_set()
+        .change_set_name(id)
+        .send()
+        .await
+        .map_err(|e| Failure::from_sdk("DeleteChangeSet", e))?;
+    Ok(())
+}
+
+pub async fn delete_stack(client: &Client, stack: &str) -> Result<(), Failure> {
+    client
+        .delete_stack()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|e| Failure::from_sdk("DeleteStack", e))?;
+    Ok(())
+}
+
+/// Events newer than `after` (an event id), newest first; all events when `after` is `None`.
+/// Reads further pages only until it meets `after`, so a long history costs one call.
+pub async fn events_since(
+    client: &Client,
+    stack: &str,
+    after: Option<&str>,
+) -> Result<Vec<StackEvent>, Failure> {
+    let mut pages = client
+        .describe_stack_events()
+        .stack_name(stack)
+        .into_paginator()
+        .send();
+    let mut events = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Failure::from_sdk("DescribeStackEvents", e))?;
+        for e in page.stack_events() {
+            if e.event_id().is_some() && e.event_id() == after {
+                return Ok(events);
+            }
+            events.push(event(e));
+        }
+    }
+    Ok(events)
+}
+
+/// The newest page of events, newest first.
+pub async fn latest_events(client: &Client, stack: &str) -> Result<Vec<StackEvent>, Failure> {
+    let page = client
+        .describe_stack_events()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|e| Failure::from_sdk("DescribeStackEvents", e))?;
+    Ok(page.stack_events().iter().map(event).collect())
+}
+
+fn event(e: &aws_sdk_cloudformation::types::StackEvent) -> StackEvent {
+    StackEvent {
+        id: e.event_id().unwrap_or_default().to_string(),
+        timestamp: e
+            .timestamp()
+            .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
+            .unwrap_or_default(),
+        logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+        resource_type: e.resource_type().unwrap_or_default().to_string(),
+        status: e
+            .resource_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        reason: e
+            .resource_status_reason()
+            .filter(|r| !r.is_empty())
+            .map(str::to_string),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub physical_id: Option<String>,
+}
+
+pub async fn resources(client: &Client, stack: &str) -> Result<Vec<Resource>, Failure> {
+    let mut pages = client
+        .list_stack_resources()
+        .stack_name(stack)
+        .into_paginator()
+        .send();
+    let mut resources = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Failure::from_sdk("ListStackResources", e))?;
+        resources.extend(page.stack_resource_summaries().iter().map(|r| {
+            Resource {
+                logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+                resource_type: r.resource_type().unwrap_or_default().to_string(),
+                physical_id: r
+                    .physical_resource_id()
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string),
+            }
+        }));
+    }
+    Ok(resources)
+}

@@ -1,0 +1,79 @@
+//! IAM calls: finding the account's OIDC providers.
+
+use aws_sdk_iam::Client;
+
+use super::Failure;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcProvider {
+    pub arn: String,
+    pub client_ids: Vec<String>,
+}
+
+/// The ARN of the account's provider for `issuer_url`, if it has one. IAM allows one
+/// provider per URL, and the ARN ends with the URL without its scheme.
+pub async fn find_provider(client: &Client, issuer_url: &str) -> Result<Option<String>, Failure> {
+    let response = client
+        .list_open_id_connect_providers()
+        .send()
+        .await
+        .map_err(|e| Failure::from_sdk("ListOpenIDConnectProviders", e))?;
+    Ok(response
+        .open_id_connect_provider_list()
+        .iter()
+        .filter_map(|p| p.arn())
+        .find(|arn| provider_url_of(arn).is_some_and(|url| url == issuer_url))
+        .map(str::to_string))
+}
+
+pub async fn get_provider(client: &Client, arn: &str) -> Result<Option<OidcProvider>, Failure> {
+    match client
+        .get_open_id_connect_provider()
+        .open_id_connect_provider_arn(arn)
+        .send()
+        .await
+    {
+        Ok(p) => Ok(Some(OidcProvider {
+            arn: arn.to_string(),
+            client_ids: p.client_id_list().to_vec(),
+        })),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_no_such_entity_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(Failure::from_sdk("GetOpenIDConnectProvider", e)),
+    }
+}
+
+/// `arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com`
+/// → `https://token.actions.githubusercontent.com`
+pub fn provider_url_of(arn: &str) -> Option<String> {
+    arn.split_once(":oidc-provider/")
+        .map(|(_, host)| format!("https://{host}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_provider_url_is_read_from_its_arn() {
+        assert_eq!(
+            provider_url_of(
+                "arn:aws-cn:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+            )
+            .as_deref(),
+            Some("https://token.actions.githubusercontent.com")
+        );
+        assert_eq!(
+            provider_url_of(
+                "arn:aws:iam::111122223333:oidc-provider/ghe.example.com/_services/token"
+            )
+            .as_deref(),
+            Some("https://ghe.example.com/_services/token")
+        );
+        assert_eq!(provider_url_of("arn:aws:iam::111122223333:role/x"), None);
+    }
+}

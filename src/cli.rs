@@ -1,0 +1,175 @@
+//! The command line, as clap parses it. Nothing here checks meaning or talks to AWS:
+//! `spec` turns these raw values into a validated request.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::EXIT_CODES_HELP;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gh-oidc",
+    version,
+    about = "Connect GitHub Actions to AWS through OIDC: no long-lived keys, reviewed change sets",
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or update the provider and/or role stack: plan a change set, show it, ask, execute, follow
+    #[command(after_help = after_help(SETUP_EXAMPLES))]
+    Setup(SetupArgs),
+    /// Show the change set `setup` would execute, then delete it; the stack is left as it was
+    #[command(after_help = after_help(PLAN_EXAMPLES))]
+    Plan(PlanArgs),
+    /// Print the CloudFormation template on stdout; makes no AWS call
+    #[command(after_help = after_help(RENDER_EXAMPLES))]
+    Render(SpecArgs),
+    /// Show a stack's status, outputs and latest events
+    #[command(after_help = after_help(STATUS_EXAMPLES))]
+    Status(StatusArgs),
+    /// Delete a stack and follow the deletion to its end
+    #[command(after_help = after_help(TEARDOWN_EXAMPLES))]
+    Teardown(TeardownArgs),
+    /// Show the account, identity and region the AWS flags resolve to
+    #[command(after_help = after_help(WHOAMI_EXAMPLES))]
+    Whoami(AwsArgs),
+}
+
+/// How to reach AWS; shared by every command that calls it.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// Named profile from the AWS config files (default: AWS_PROFILE, then `default`)
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region (default: AWS_REGION, then the profile's region)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send every AWS call to this endpoint (AWS_ENDPOINT_URL and its per-service forms also work)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// `text` for people (stderr) and plain results (stdout); `json` for one JSON object on stdout
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Print the full account id instead of masking it as 12********34
+    #[arg(long)]
+    pub show_account: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+/// What to deploy: the provider, a role, or both.
+#[derive(Debug, Args)]
+pub struct SpecArgs {
+    /// Stack name (default: `gh-oidc-provider` for the provider alone, else the role's name)
+    #[arg(long, value_name = "NAME")]
+    pub stack_name: Option<String>,
+    /// Role name (default: `gh-oidc-OWNER-REPO` from the first --repo-pattern)
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// A `sub` claim the role trusts, e.g. 'repo:acme/app:ref:refs/heads/main'; repeatable.
+    /// Giving any makes a role
+    #[arg(long = "repo-pattern", value_name = "PATTERN")]
+    pub repo_patterns: Vec<String>,
+    /// The token audience the provider accepts and the role checks
+    #[arg(long, value_name = "AUDIENCE", default_value = crate::spec::DEFAULT_AUDIENCE)]
+    pub audience: String,
+    /// Trust this existing provider instead of finding (or creating) the account's own
+    #[arg(long, value_name = "ARN")]
+    pub provider_arn: Option<String>,
+    /// A tag for the stack and, through it, its resources; repeatable
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub spec: SpecArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// Execute the change set without asking (needed when stdin is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The stack to show
+    #[arg(long, value_name = "NAME")]
+    pub stack_name: String,
+    /// Follow the stack until it settles, printing each new event
+    #[arg(long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TeardownArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The stack to delete
+    #[arg(long, value_name = "NAME")]
+    pub stack_name: String,
+    /// Delete without asking (needed when stdin is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+fn after_help(examples: &str) -> String {
+    format!("{examples}\n\n{EXIT_CODES_HELP}")
+}
+
+const SETUP_EXAMPLES: &str = "\
+Examples:
+  # The account's GitHub OIDC provider, alone in its own stack
+  gh-oidc setup --profile dev --yes
+
+  # A role that the main branch and the prod environment of acme/app may assume
+  # (reuses the account's provider, or creates it in the same stack)
+  gh-oidc setup --profile dev --role-name gha-deploy \\
+      --repo-pattern 'repo:acme/app:ref:refs/heads/main' \\
+      --repo-pattern 'repo:acme/app:environment:prod'";
+
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  # What would change if acme/app's tags could deploy too?
+  gh-oidc plan --profile dev --role-name gha-deploy \\
+      --repo-pattern 'repo:acme/app:ref:refs/heads/main' \\
+      --repo-pattern 'repo:acme/app:ref:refs/tags/v*'";
+
+const RENDER_EXAMPLES: &str = "\
+Examples:
+  # The template for a role trusting an existing provider, to review or lint
+  gh-oidc render --repo-pattern 'repo:acme/app:environment:prod' \\
+      --provider-arn arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
+
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  gh-oidc status --profile dev --stack-name gha-deploy
+  gh-oidc status --profile dev --stack-name gha-deploy --follow --output json";
+
+const TEARDOWN_EXAMPLES: &str = "\
+Examples:
+  gh-oidc teardown --profile dev --stack-name gha-deploy --yes";
+
+const WHOAMI_EXAMPLES: &str = "\
+Examples:
+  gh-oidc whoami --profile dev
+  gh-oidc whoami --profile dev --show-account --output json";

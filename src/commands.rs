@@ -1,0 +1,194 @@
+//! One function per subcommand: validate the spec, connect, hand over to the engine, report.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::aws::cloudformation::{self, StackEvent};
+use crate::aws::{self, sts};
+use crate::cli::{AwsArgs, Cli, Command, PlanArgs, SetupArgs, SpecArgs, StatusArgs, TeardownArgs};
+use crate::deploy::engine::{Deploy, Mode};
+use crate::deploy::follow::Follow;
+use crate::deploy::states::{self, Settled};
+use crate::deploy::teardown::teardown;
+use crate::error::{Error, Result};
+use crate::report::{self, outputs_text};
+use crate::spec::{ProviderChoice, Spec, validate_stack_name};
+use crate::template::{self, ProviderPlan};
+use crate::ui::Ui;
+
+/// How many recent events `status` shows.
+const STATUS_EVENTS: usize = 10;
+
+pub async fn run(cli: Cli, ui: &Ui) -> Result<()> {
+    match cli.command {
+        Command::Setup(SetupArgs { aws, spec, yes }) => {
+            deploy(&aws, &spec, ui, Mode::Apply { yes }).await
+        }
+        Command::Plan(PlanArgs { aws, spec }) => deploy(&aws, &spec, ui, Mode::Plan).await,
+        Command::Render(spec) => render(&spec),
+        Command::Status(args) => status(args, ui).await,
+        Command::Teardown(TeardownArgs {
+            aws,
+            stack_name,
+            yes,
+        }) => {
+            validate_stack_name(&stack_name)?;
+            let account = aws::connect(&aws).await?;
+            let report = teardown(&account, ui, &stack_name, yes).await?;
+            ui.result(&report, &[]);
+            Ok(())
+        }
+        Command::Whoami(aws) => whoami(&aws, ui).await,
+    }
+}
+
+/// The AWS flags also decide how results print; every AWS command builds its `Ui` from them.
+pub fn aws_args(cli: &Cli) -> Option<&AwsArgs> {
+    match &cli.command {
+        Command::Setup(a) => Some(&a.aws),
+        Command::Plan(a) => Some(&a.aws),
+        Command::Status(a) => Some(&a.aws),
+        Command::Teardown(a) => Some(&a.aws),
+        Command::Whoami(a) => Some(a),
+        Command::Render(_) => None,
+    }
+}
+
+async fn deploy(aws: &AwsArgs, args: &SpecArgs, ui: &Ui, mode: Mode) -> Result<()> {
+    let spec = Spec::from_args(args)?;
+    let account = aws::connect(aws).await?;
+    let report = Deploy::new(&account, ui, &spec, mode).run().await?;
+    ui.result(&report, &report.text());
+    Ok(())
+}
+
+fn render(args: &SpecArgs) -> Result<()> {
+    let spec = Spec::from_args(args)?;
+    // Without looking at the account, the provider is created unless one is named.
+    let provider = match &spec.provider {
+        ProviderChoice::Given(arn) => ProviderPlan::Existing(arn.clone()),
+        ProviderChoice::Discover => ProviderPlan::Create,
+    };
+    let template =
+        template::render(&spec, &provider).expect("a spec naming a provider always has a role");
+    println!("{}", template::to_json(&template));
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct StatusReport {
+    account: String,
+    region: String,
+    stack_name: String,
+    stack_id: String,
+    status: String,
+    status_reason: Option<String>,
+    outputs: BTreeMap<String, String>,
+    /// The latest events, oldest first.
+    events: Vec<StackEvent>,
+}
+
+async fn status(args: StatusArgs, ui: &Ui) -> Result<()> {
+    validate_stack_name(&args.stack_name)?;
+    let account = aws::connect(&args.aws).await?;
+    let cfn = &account.cloudformation;
+    let (identity, stack) = tokio::try_join!(
+        sts::caller_identity(&account.sts),
+        cloudformation::describe_stack(cfn, &args.stack_name)
+    )?;
+    let shown_account = ui.account(&identity.account);
+    let mut stack = stack.ok_or_else(|| {
+        Error::aws(format!(
+            "stack '{}' does not exist in account {shown_account} ({}); check --stack-name, --profile and --region",
+            args.stack_name, account.region
+        ))
+    })?;
+    let mut events = cloudformation::latest_events(cfn, &stack.id).await?;
+    events.truncate(STATUS_EVENTS);
+    events.reverse();
+    ui.say(&format!(
+        "Stack {} in account {shown_account} ({})",
+        stack.name, account.region
+    ));
+    for event in &events {
+        ui.say(&report::event_line(ui, event));
+    }
+
+    if args.follow && states::settled(&stack.status) == Settled::Running {
+        let after = events.last().map(|e| e.id.clone());
+        let ending = Follow {
+            account: &account,
+            ui,
+            stack_id: &stack.id,
+            after,
+            started: true,
+        }
+        .run()
+        .await?;
+        events.extend(ending.events.into_iter().rev());
+        let keep_from = events.len().saturating_sub(STATUS_EVENTS);
+        events.drain(..keep_from);
+        stack = cloudformation::describe_stack(cfn, &stack.id)
+            .await?
+            .unwrap_or(stack);
+        stack.status = ending.status;
+    }
+
+    let reason = stack
+        .status_reason
+        .as_deref()
+        .map(|r| format!(": {r}"))
+        .unwrap_or_default();
+    ui.say(&format!("Status: {}{reason}", stack.status));
+    let mut text = vec![format!("StackStatus = {}", stack.status)];
+    text.extend(outputs_text(&stack.outputs));
+    ui.result(
+        &StatusReport {
+            account: shown_account,
+            region: account.region.clone(),
+            stack_name: stack.name,
+            stack_id: stack.id,
+            status: stack.status.clone(),
+            status_reason: stack.status_reason,
+            outputs: stack.outputs,
+            events,
+        },
+        &text,
+    );
+    if args.follow && states::settled(&stack.status) == Settled::Failed {
+        return Err(Error::aws(format!(
+            "stack '{}' ended {}",
+            args.stack_name, stack.status
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Whoami {
+    account: String,
+    arn: String,
+    region: String,
+}
+
+async fn whoami(args: &AwsArgs, ui: &Ui) -> Result<()> {
+    let account = aws::connect(args).await?;
+    let identity = sts::caller_identity(&account.sts).await?;
+    let shown = ui.account(&identity.account);
+    // The ARN carries the account id too; mask it there the same way.
+    let arn = identity.arn.replace(&identity.account, &shown);
+    ui.result(
+        &Whoami {
+            account: shown.clone(),
+            arn: arn.clone(),
+            region: account.region.clone(),
+        },
+        &[
+            format!("Account = {shown}"),
+            format!("Arn = {arn}"),
+            format!("Region = {}", account.region),
+        ],
+    );
+    Ok(())
+}

@@ -1,0 +1,386 @@
+//! The deploy flow as a state machine: INSPECT → CREATE change set → WAIT until ready →
+//! REVIEW (table, confirm) → EXECUTE → FOLLOW → DONE. Each phase is plain data; `step`
+//! performs one phase and returns the next. Whatever stops the flow before EXECUTE (an
+//! error, a "no", Ctrl-C) leaves nothing behind: `clean_up` deletes the change set, and the
+//! empty stack a CREATE change set makes.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::aws::Account;
+use crate::aws::cloudformation::{self, ChangeSet, ChangeSetKind, NewChangeSet};
+use crate::aws::sts::{self, Identity};
+use crate::deploy::follow::Follow;
+use crate::deploy::poll::{self, Step};
+use crate::deploy::states::{self, Disposition, Readiness, Settled};
+use crate::deploy::{interrupted, provider};
+use crate::error::{Error, Kind, Result};
+use crate::report::{self, Outcome, Report};
+use crate::spec::{ISSUER_URL, Spec};
+use crate::template::{self, ProviderPlan};
+use crate::ui::Ui;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Show the change set, then delete it.
+    Plan,
+    /// Show, confirm (`yes` skips the question), execute and follow.
+    Apply { yes: bool },
+}
+
+enum Phase {
+    Inspect,
+    CreateChangeSet {
+        template: String,
+    },
+    AwaitChangeSet {
+        id: String,
+    },
+    Review {
+        change_set: ChangeSet,
+    },
+    Execute {
+        change_set: ChangeSet,
+    },
+    Follow {
+        change_set: ChangeSet,
+        after: Option<String>,
+    },
+    Done(Report),
+}
+
+/// What must be deleted if the flow stops before EXECUTE.
+#[derive(Debug, Default)]
+struct Leftovers {
+    change_set: Option<String>,
+    /// The stack a CREATE change set made: empty, in REVIEW_IN_PROGRESS.
+    review_stack: Option<String>,
+}
+
+pub struct Deploy<'a> {
+    account: &'a Account,
+    ui: &'a Ui,
+    spec: &'a Spec,
+    mode: Mode,
+    identity: Option<Identity>,
+    kind: ChangeSetKind,
+    stack_id: Option<String>,
+    leftovers: Leftovers,
+    executing: bool,
+}
+
+impl<'a> Deploy<'a> {
+    pub fn new(account: &'a Account, ui: &'a Ui, spec: &'a Spec, mode: Mode) -> Self {
+        Deploy {
+            account,
+            ui,
+            spec,
+            mode,
+            identity: None,
+            kind: ChangeSetKind::Create,
+            stack_id: None,
+            leftovers: Leftovers::default(),
+            executing: false,
+        }
+    }
+
+    pub async fn run(mut self) -> Result<Report> {
+        let result = tokio::select! {
+            result = self.drive() => result,
+            signal = interrupted() => Err(Error::interrupted(signal)),
+        };
+        match result {
+            Ok(report) => Ok(report),
+            Err(error) => {
+                let error = self.explain_interruption(error);
+                self.clean_up().await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn drive(&mut self) -> Result<Report> {
+        let mut phase = Phase::Inspect;
+        loop {
+            phase = match phase {
+                Phase::Done(report) => return Ok(report),
+                phase => self.step(phase).await?,
+            };
+        }
+    }
+
+    async fn step(&mut self, phase: Phase) -> Result<Phase> {
+        let cfn = &self.account.cloudformation;
+        Ok(match phase {
+            Phase::Inspect => {
+                let (identity, stack) = tokio::try_join!(
+                    sts::caller_identity(&self.account.sts),
+                    cloudformation::describe_stack(cfn, &self.spec.stack_name),
+                )?;
+                self.ui.say(&format!(
+                    "Planning stack {} in account {} ({})",
+                    self.spec.stack_name,
+                    self.ui.account(&identity.account),
+                    self.account.region
+                ));
+                self.identity = Some(identity);
+                self.stack_id = stack.as_ref().map(|s| s.id.clone());
+                self.kind = match states::disposition(
+                    &self.spec.stack_name,
+                    stack.as_ref().map(|s| s.status.as_str()),
+                ) {
+                    Disposition::Plan(kind) => kind,
+                    Disposition::Refuse(why) => return Err(Error::aws(why)),
+                };
+                let provider = provider::plan(self.account, self.spec, stack.as_ref()).await?;
+                self.ui.say(&describe_provider(&provider));
+                match template::render(self.spec, &provider) {
+                    Some(template) => Phase::CreateChangeSet {
+                        template: template::to_json(&template),
+                    },
+                    None => {
+                        self.ui.say("Nothing to deploy: add --repo-pattern to make a role that trusts this provider.");
+                        Phase::Done(self.report(Outcome::NothingToDeploy, None, Default::default()))
+                    }
+                }
+            }
+            Phase::CreateChangeSet { template } => {
+                let name = change_set_name();
+                let (id, stack_id) = cloudformation::create_change_set(
+                    cfn,
+                    NewChangeSet {
+                        stack_name: &self.spec.stack_name,
+                        name: &name,
+                        kind: self.kind,
+                        template: &template,
+                        tags: &self.spec.tags,
+                    },
+                )
+                .await?;
+                self.leftovers.change_set = Some(id.clone());
+                if self.kind == ChangeSetKind::Create {
+                    self.leftovers.review_stack = Some(stack_id.clone());
+                }
+                self.stack_id = Some(stack_id);
+                Phase::AwaitChangeSet { id }
+            }
+            Phase::AwaitChangeSet { id } => {
+                let spinner = self.ui.spinner("Creating change set");
+                let change_set = poll::until(async || {
+                    let cs = cloudformation::describe_change_set(cfn, &id).await?;
+                    Ok(
+                        match states::readiness(
+                            &cs.status,
+                            &cs.execution_status,
+                            cs.status_reason.as_deref(),
+                        ) {
+                            Readiness::Pending => Step::Wait,
+                            readiness => Step::Done((cs, readiness)),
+                        },
+                    )
+                })
+                .await?;
+                drop(spinner);
+                match change_set {
+                    (change_set, Readiness::Ready) => Phase::Review { change_set },
+                    (_, Readiness::NoChanges) => {
+                        self.clean_up().await;
+                        self.ui.say("No changes: the stack already matches.");
+                        let outputs = self.current_outputs().await?;
+                        Phase::Done(self.report(Outcome::NoChanges, None, outputs))
+                    }
+                    (_, Readiness::Failed(reason)) => {
+                        return Err(Error::aws(format!(
+                            "the change set could not be created: {reason}"
+                        )));
+                    }
+                    (_, Readiness::Pending) => {
+                        unreachable!("the poll ends only when the change set is no longer pending")
+                    }
+                }
+            }
+            Phase::Review { change_set } => {
+                self.ui
+                    .say(&report::change_table(self.ui, &change_set.changes));
+                self.ui.say(&report::summary(&change_set.changes));
+                match self.mode {
+                    Mode::Plan => {
+                        self.clean_up().await;
+                        self.ui.say(
+                            "Plan only: the change set was deleted and the stack left as it was.",
+                        );
+                        if self.kind == ChangeSetKind::Create {
+                            self.stack_id = None;
+                        }
+                        Phase::Done(self.report(
+                            Outcome::Planned,
+                            Some(change_set),
+                            Default::default(),
+                        ))
+                    }
+                    Mode::Apply { yes } => {
+                        self.ui.say(&format!(
+                            "Change set: {}",
+                            report::console_link(
+                                &self.account.region,
+                                &change_set.stack_id,
+                                &change_set.id
+                            )
+                        ));
+                        self.ui
+                            .confirm(
+                                &format!("Execute this change set on {}?", self.spec.stack_name),
+                                yes,
+                            )
+                            .await?;
+                        Phase::Execute { change_set }
+                    }
+                }
+            }
+            Phase::Execute { change_set } => {
+                let after = cloudformation::latest_events(cfn, &change_set.stack_id)
+                    .await?
+                    .first()
+                    .map(|e| e.id.clone());
+                cloudformation::execute_change_set(cfn, &change_set.id).await?;
+                // The change set now belongs to the stack's history, and the stack to AWS.
+                self.leftovers = Leftovers::default();
+                self.executing = true;
+                Phase::Follow { change_set, after }
+            }
+            Phase::Follow { change_set, after } => {
+                let ending = Follow {
+                    account: self.account,
+                    ui: self.ui,
+                    stack_id: &change_set.stack_id,
+                    after,
+                    started: false,
+                }
+                .run()
+                .await?;
+                self.executing = false;
+                if ending.outcome == Settled::Failed {
+                    let cause = states::root_cause(&ending.events)
+                        .unwrap_or_else(|| "no reason recorded".to_string());
+                    let mut message = format!(
+                        "stack '{}' ended {}: {cause}",
+                        self.spec.stack_name, ending.status
+                    );
+                    if self.kind == ChangeSetKind::Create && ending.status == "ROLLBACK_COMPLETE" {
+                        message.push_str(&self.delete_failed_stack(&change_set.stack_id).await);
+                    }
+                    return Err(Error::aws(message));
+                }
+                let outcome = match self.kind {
+                    ChangeSetKind::Create => Outcome::Created,
+                    ChangeSetKind::Update => Outcome::Updated,
+                };
+                let outputs = self.current_outputs().await?;
+                Phase::Done(self.report(outcome, Some(change_set), outputs))
+            }
+            Phase::Done(..) => unreachable!("drive returns on Done"),
+        })
+    }
+
+    fn report(
+        &self,
+        result: Outcome,
+        change_set: Option<ChangeSet>,
+        outputs: BTreeMap<String, String>,
+    ) -> Report {
+        Report {
+            account: self
+                .ui
+                .account(self.identity.as_ref().map_or("", |i| i.account.as_str())),
+            region: self.account.region.clone(),
+            stack_name: self.spec.stack_name.clone(),
+            stack_id: self.stack_id.clone(),
+            result,
+            changes: change_set.map(|cs| cs.changes).unwrap_or_default(),
+            outputs,
+        }
+    }
+
+    async fn current_outputs(&self) -> Result<BTreeMap<String, String>> {
+        let stack_id = self.stack_id.as_deref().unwrap_or(&self.spec.stack_name);
+        let stack = cloudformation::describe_stack(&self.account.cloudformation, stack_id).await?;
+        Ok(stack.map(|s| s.outputs).unwrap_or_default())
+    }
+
+    /// A stack whose creation rolled back holds nothing and can only be deleted; delete it
+    /// now so the next run starts clean. Returns what to add to the error message.
+    async fn delete_failed_stack(&self, stack_id: &str) -> String {
+        match self.delete_and_wait(stack_id).await {
+            Ok(()) => "; the empty stack was deleted, so fix the cause and run again".to_string(),
+            Err(e) => format!(
+                "; deleting the empty stack failed too ({e}): run `gh-oidc teardown --stack-name {}`",
+                self.spec.stack_name
+            ),
+        }
+    }
+
+    async fn delete_and_wait(&self, stack_id: &str) -> Result<()> {
+        let cfn = &self.account.cloudformation;
+        cloudformation::delete_stack(cfn, stack_id).await?;
+        poll::until(async || {
+            Ok(match cloudformation::describe_stack(cfn, stack_id).await? {
+                Some(stack) if stack.status != "DELETE_COMPLETE" => Step::Wait,
+                _ => Step::Done(()),
+            })
+        })
+        .await
+    }
+
+    /// Deletes what a stopped flow left: the empty stack under review (which takes its change
+    /// set with it), or else the change set. Failures are reported, not raised: the error that
+    /// stopped the flow is the one to show.
+    async fn clean_up(&mut self) {
+        let leftovers = std::mem::take(&mut self.leftovers);
+        if let Some(stack_id) = leftovers.review_stack {
+            if let Err(e) = self.delete_and_wait(&stack_id).await {
+                self.ui.warn(&format!(
+                    "could not delete the empty stack {stack_id}: {e}; delete it with `gh-oidc teardown --stack-name {}`",
+                    self.spec.stack_name
+                ));
+            }
+        } else if let Some(id) = leftovers.change_set
+            && let Err(e) =
+                cloudformation::delete_change_set(&self.account.cloudformation, &id).await
+        {
+            self.ui.warn(&format!(
+                "could not delete change set {id}: {e}; delete it with `aws cloudformation delete-change-set --change-set-name {id}`"
+            ));
+        }
+    }
+
+    /// Once the change set is executing, CloudFormation carries on without us; say so.
+    fn explain_interruption(&self, error: Error) -> Error {
+        if error.kind != Kind::Interrupted {
+            return error;
+        }
+        if self.executing {
+            Error::interrupted(format!(
+                "{}; the stack operation goes on in AWS: follow it with `gh-oidc status --follow --stack-name {}`",
+                error.message, self.spec.stack_name
+            ))
+        } else {
+            Error::interrupted(format!("{}; nothing was changed", error.message))
+        }
+    }
+}
+
+fn describe_provider(provider: &ProviderPlan) -> String {
+    match provider {
+        ProviderPlan::Create => format!("Provider: {ISSUER_URL}, held by this stack"),
+        ProviderPlan::Existing(arn) => format!("Provider: trusting the existing {arn}"),
+    }
+}
+
+/// Unique per run (time and process), and valid: `^[a-zA-Z][-a-zA-Z0-9]*$`.
+fn change_set_name() -> String {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    format!("gh-oidc-{millis}-{}", std::process::id())
+}

@@ -1,0 +1,188 @@
+//! The terminal: messages for people on stderr (coloured only on a TTY without NO_COLOR),
+//! results for scripts on stdout, progress spinners that only a TTY sees, and the prompt.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use console::Style;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::cli::Output;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct Ui {
+    pub color: bool,
+    /// stderr is a terminal: spinners are drawn and tables fit its width.
+    pub interactive: bool,
+    pub output: Output,
+    pub show_account: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Good,
+    Change,
+    Bad,
+    Plain,
+}
+
+impl Ui {
+    pub fn new(output: Output, show_account: bool) -> Ui {
+        let interactive = std::io::stderr().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = interactive && !no_color && std::env::var("TERM").map_or(true, |t| t != "dumb");
+        console::set_colors_enabled_stderr(color);
+        Ui {
+            color,
+            interactive,
+            output,
+            show_account,
+        }
+    }
+
+    pub fn paint(&self, tone: Tone, text: &str) -> String {
+        let style = match tone {
+            Tone::Good => Style::new().green(),
+            Tone::Change => Style::new().yellow(),
+            Tone::Bad => Style::new().red(),
+            Tone::Plain => return text.to_string(),
+        };
+        style.force_styling(self.color).apply_to(text).to_string()
+    }
+
+    /// A line for people.
+    pub fn say(&self, line: &str) {
+        eprintln!("{line}");
+    }
+
+    pub fn warn(&self, line: &str) {
+        eprintln!("{} {line}", self.paint(Tone::Change, "warning:"));
+    }
+
+    pub fn error(&self, error: &Error) {
+        eprintln!("{} {error}", self.paint(Tone::Bad, "error:"));
+    }
+
+    /// The account id as this run may show it: `12********34` unless `--show-account`.
+    pub fn account(&self, account: &str) -> String {
+        if self.show_account {
+            account.to_string()
+        } else {
+            mask_account(account)
+        }
+    }
+
+    /// A spinner for a wait; hidden (but still printing lines) when stderr is not a terminal.
+    pub fn spinner(&self, message: &str) -> Spinner {
+        let bar = if self.interactive {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .expect("valid template"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_message(message.to_string());
+        Spinner(bar)
+    }
+
+    /// Asks before a change; `yes` is `--yes`. Without a terminal to ask on, refuses.
+    pub async fn confirm(&self, question: &str, yes: bool) -> Result<()> {
+        if yes {
+            return Ok(());
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::declined(
+                "not confirmed: stdin is not a terminal to ask on; pass --yes to go ahead without asking",
+            ));
+        }
+        eprint!("{question} [y/N] ");
+        let _ = std::io::stderr().flush();
+        // Read on a blocking thread so that Ctrl-C at the prompt is still noticed.
+        let answer = tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map(|_| line)
+        })
+        .await
+        .expect("the prompt thread does not panic")
+        .unwrap_or_default();
+        if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            Ok(())
+        } else {
+            Err(Error::declined("declined; nothing was changed"))
+        }
+    }
+
+    /// A result for scripts: the JSON form with `--output json`, else the text lines.
+    pub fn result<T: Serialize>(&self, json: &T, text: &[String]) {
+        let mut out = std::io::stdout().lock();
+        let written = match self.output {
+            Output::Json => writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(json).expect("results serialise")
+            ),
+            Output::Text => text.iter().try_for_each(|line| writeln!(out, "{line}")),
+        };
+        // A closed stdout (e.g. `| head`) is the reader's choice, not an error to report.
+        let _ = written;
+    }
+}
+
+pub struct Spinner(ProgressBar);
+
+impl Spinner {
+    pub fn set_message(&self, message: String) {
+        self.0.set_message(message);
+    }
+
+    /// Prints a line above the spinner (or plainly, when there is none).
+    pub fn println(&self, line: &str) {
+        self.0.suspend(|| eprintln!("{line}"));
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// `111122223333` → `11********33`; anything that is not a 12-digit id is masked whole.
+pub fn mask_account(account: &str) -> String {
+    if account.len() == 12 && account.chars().all(|c| c.is_ascii_digit()) {
+        format!("{}********{}", &account[..2], &account[10..])
+    } else {
+        "*".repeat(account.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_are_masked_to_their_ends() {
+        assert_eq!(mask_account("111122223334"), "11********34");
+        assert_eq!(mask_account("12345"), "*****");
+    }
+
+    #[test]
+    fn colour_only_when_enabled() {
+        let mut ui = Ui {
+            color: false,
+            interactive: false,
+            output: Output::Text,
+            show_account: false,
+        };
+        assert_eq!(ui.paint(Tone::Good, "Add"), "Add");
+        ui.color = true;
+        assert_eq!(ui.paint(Tone::Good, "Add"), "\u{1b}[32mAdd\u{1b}[0m");
+        assert_eq!(ui.paint(Tone::Plain, "Add"), "Add");
+    }
+}
