@@ -1,0 +1,227 @@
+//! Shared by the integration tests: a fresh AWS account on the emulator for each test, the
+//! built binary wired to it, and SDK clients to read back what AWS holds.
+//!
+//! `scripts/test` starts the emulator and sets GH_OIDC_TEST_ENDPOINT; without it these tests
+//! fail, never skip.
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use assert_cmd::Command;
+use aws_config::BehaviorVersion;
+use aws_sdk_cloudformation::config::Credentials;
+use tempfile::TempDir;
+
+pub const REGION: &str = "us-east-1";
+pub const PROFILE: &str = "test";
+pub const PROVIDER_URL: &str = "https://token.actions.githubusercontent.com";
+
+pub fn endpoint() -> String {
+    std::env::var("GH_OIDC_TEST_ENDPOINT")
+        .expect("GH_OIDC_TEST_ENDPOINT is not set: run the tests with scripts/test, which starts the emulator")
+}
+
+/// One isolated AWS account on the emulator (its id is the 12-digit access key), with an
+/// AWS config directory holding a profile for it.
+pub struct TestAccount {
+    pub id: String,
+    dir: TempDir,
+}
+
+impl TestAccount {
+    pub fn new() -> TestAccount {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        // Random per run and per test, so re-runs against a long-lived emulator do not collide.
+        let seed =
+            RandomState::new().hash_one((std::process::id(), n, std::time::SystemTime::now()));
+        let id = format!("{}{:011}", 1 + seed % 9, seed % 100_000_000_000);
+        let dir = tempfile::tempdir().expect("a temp dir");
+        std::fs::write(
+            dir.path().join("config"),
+            format!("[profile {PROFILE}]\nregion = {REGION}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("credentials"),
+            format!("[{PROFILE}]\naws_access_key_id = {id}\naws_secret_access_key = test\n"),
+        )
+        .unwrap();
+        TestAccount { id, dir }
+    }
+
+    /// The binary, with this account's profile and nothing from the developer's environment.
+    pub fn gh_oidc(&self, args: &[&str]) -> Command {
+        let mut cmd = self.bare(args);
+        cmd.env("AWS_ENDPOINT_URL", endpoint())
+            .args(["--profile", PROFILE]);
+        cmd
+    }
+
+    /// The binary with this account's config files but no endpoint and no profile flag.
+    pub fn bare(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("gh-oidc").expect("the binary is built");
+        for (key, value) in self.env() {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
+        cmd.args(args);
+        cmd
+    }
+
+    /// The environment the binary runs in: this account's config files, nothing of the
+    /// developer's own AWS settings, no colour.
+    pub fn env(&self) -> Vec<(&'static str, Option<String>)> {
+        let path = |file: &str| Some(self.dir.path().join(file).display().to_string());
+        let mut env: Vec<(&'static str, Option<String>)> = [
+            "AWS_PROFILE",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_ENDPOINT_URL",
+        ]
+        .into_iter()
+        .map(|k| (k, None))
+        .collect();
+        env.push(("AWS_CONFIG_FILE", path("config")));
+        env.push(("AWS_SHARED_CREDENTIALS_FILE", path("credentials")));
+        env.push(("NO_COLOR", Some("1".into())));
+        env
+    }
+
+    async fn config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .credentials_provider(Credentials::new(&self.id, "test", None, None, "tests"))
+            .endpoint_url(endpoint())
+            .load()
+            .await
+    }
+
+    pub async fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::new(&self.config().await)
+    }
+
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config().await)
+    }
+
+    pub fn provider_arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:oidc-provider/token.actions.githubusercontent.com",
+            self.id
+        )
+    }
+
+    /// The stack's status, or `None` when there is no such stack.
+    pub async fn stack_status(&self, name: &str) -> Option<String> {
+        let cfn = self.cloudformation().await;
+        match cfn.describe_stacks().stack_name(name).send().await {
+            Ok(r) => r.stacks()[0].stack_status().map(|s| s.as_str().to_string()),
+            Err(e) => {
+                let text = format!("{:?}", e);
+                assert!(
+                    text.contains("does not exist"),
+                    "DescribeStacks failed: {text}"
+                );
+                None
+            }
+        }
+    }
+
+    pub async fn change_set_count(&self, stack: &str) -> usize {
+        let cfn = self.cloudformation().await;
+        let listed = cfn
+            .list_change_sets()
+            .stack_name(stack)
+            .send()
+            .await
+            .expect("ListChangeSets");
+        listed.summaries().len()
+    }
+
+    /// The account's OIDC provider ARNs. An `unknown` ARN means the emulator's test plugin
+    /// did not load and CloudFormation faked the provider: fail loudly.
+    pub async fn provider_arns(&self) -> Vec<String> {
+        let listed = self
+            .iam()
+            .await
+            .list_open_id_connect_providers()
+            .send()
+            .await
+            .expect("ListOpenIDConnectProviders");
+        let arns: Vec<String> = listed
+            .open_id_connect_provider_list()
+            .iter()
+            .filter_map(|p| p.arn())
+            .map(String::from)
+            .collect();
+        assert!(
+            !arns.iter().any(|a| a.contains("unknown")),
+            "the emulator faked the provider: {arns:?}"
+        );
+        arns
+    }
+
+    /// The role's trust policy as JSON.
+    pub async fn trust_policy(&self, role: &str) -> serde_json::Value {
+        let got = self
+            .iam()
+            .await
+            .get_role()
+            .role_name(role)
+            .send()
+            .await
+            .expect("GetRole");
+        let document = got
+            .role()
+            .and_then(|r| r.assume_role_policy_document())
+            .expect("a trust policy");
+        // IAM returns the document URL-encoded.
+        let decoded = percent_encoding::percent_decode_str(document)
+            .decode_utf8()
+            .unwrap();
+        serde_json::from_str(&decoded).expect("the trust policy is JSON")
+    }
+
+    pub async fn role_exists(&self, role: &str) -> bool {
+        self.iam()
+            .await
+            .get_role()
+            .role_name(role)
+            .send()
+            .await
+            .is_ok()
+    }
+}
+
+/// A unique name for stacks and roles, as the emulator's state is shared.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed =
+        RandomState::new().hash_one((std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)));
+    format!("{prefix}-{:08x}", seed as u32)
+}
+
+/// stdout of a finished command, as a string.
+pub fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn cfn_lint() -> PathBuf {
+    PathBuf::from(
+        std::env::var("GH_OIDC_TEST_CFN_LINT")
+            .expect("GH_OIDC_TEST_CFN_LINT is not set: run the tests with scripts/test"),
+    )
+}
