@@ -22,17 +22,11 @@ const STATUS_EVENTS: usize = 10;
 
 pub async fn run(cli: Cli, ui: &Ui) -> Result<()> {
     match cli.command {
-        Command::Setup(SetupArgs { aws, spec, yes }) => {
-            deploy(&aws, &spec, ui, Mode::Apply { yes }).await
-        }
+        Command::Setup(SetupArgs { aws, spec, yes }) => deploy(&aws, &spec, ui, Mode::Apply { yes }).await,
         Command::Plan(PlanArgs { aws, spec }) => deploy(&aws, &spec, ui, Mode::Plan).await,
         Command::Render(spec) => render(&spec),
         Command::Status(args) => status(args, ui).await,
-        Command::Teardown(TeardownArgs {
-            aws,
-            stack_name,
-            yes,
-        }) => {
+        Command::Teardown(TeardownArgs { aws, stack_name, yes }) => {
             validate_stack_name(&stack_name)?;
             let account = aws::connect(&aws).await?;
             let report = teardown(&account, ui, &stack_name, yes).await?;
@@ -70,8 +64,7 @@ fn render(args: &SpecArgs) -> Result<()> {
         ProviderChoice::Given(arn) => ProviderPlan::Existing(arn.clone()),
         ProviderChoice::Discover => ProviderPlan::Create,
     };
-    let template =
-        template::render(&spec, &provider).expect("a spec naming a provider always has a role");
+    let template = template::render(&spec, &provider).expect("a spec naming a provider always has a role");
     println!("{}", template::to_json(&template));
     Ok(())
 }
@@ -93,10 +86,8 @@ async fn status(args: StatusArgs, ui: &Ui) -> Result<()> {
     validate_stack_name(&args.stack_name)?;
     let account = aws::connect(&args.aws).await?;
     let cfn = &account.cloudformation;
-    let (identity, stack) = tokio::try_join!(
-        sts::caller_identity(&account.sts),
-        cloudformation::describe_stack(cfn, &args.stack_name)
-    )?;
+    let (identity, stack) =
+        tokio::try_join!(sts::caller_identity(&account.sts), cloudformation::describe_stack(cfn, &args.stack_name))?;
     let shown_account = ui.account(&identity.account);
     let mut stack = stack.ok_or_else(|| {
         Error::aws(format!(
@@ -107,39 +98,22 @@ async fn status(args: StatusArgs, ui: &Ui) -> Result<()> {
     let mut events = cloudformation::latest_events(cfn, &stack.id).await?;
     events.truncate(STATUS_EVENTS);
     events.reverse();
-    ui.say(&format!(
-        "Stack {} in account {shown_account} ({})",
-        stack.name, account.region
-    ));
+    ui.say(&format!("Stack {} in account {shown_account} ({})", stack.name, account.region));
     for event in &events {
         ui.say(&report::event_line(ui, event));
     }
 
     if args.follow && states::settled(&stack.status) == Settled::Running {
         let after = events.last().map(|e| e.id.clone());
-        let ending = Follow {
-            account: &account,
-            ui,
-            stack_id: &stack.id,
-            after,
-            started: true,
-        }
-        .run()
-        .await?;
+        let ending = Follow { account: &account, ui, stack_id: &stack.id, after, started: true }.run().await?;
         events.extend(ending.events.into_iter().rev());
         let keep_from = events.len().saturating_sub(STATUS_EVENTS);
         events.drain(..keep_from);
-        stack = cloudformation::describe_stack(cfn, &stack.id)
-            .await?
-            .unwrap_or(stack);
+        stack = cloudformation::describe_stack(cfn, &stack.id).await?.unwrap_or(stack);
         stack.status = ending.status;
     }
 
-    let reason = stack
-        .status_reason
-        .as_deref()
-        .map(|r| format!(": {r}"))
-        .unwrap_or_default();
+    let reason = stack.status_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
     ui.say(&format!("Status: {}{reason}", stack.status));
     let mut text = vec![format!("StackStatus = {}", stack.status)];
     text.extend(outputs_text(&stack.outputs));
@@ -157,10 +131,7 @@ async fn status(args: StatusArgs, ui: &Ui) -> Result<()> {
         &text,
     );
     if args.follow && states::settled(&stack.status) == Settled::Failed {
-        return Err(Error::aws(format!(
-            "stack '{}' ended {}",
-            args.stack_name, stack.status
-        )));
+        return Err(Error::aws(format!("stack '{}' ended {}", args.stack_name, stack.status)));
     }
     Ok(())
 }
@@ -179,16 +150,8 @@ async fn whoami(args: &AwsArgs, ui: &Ui) -> Result<()> {
     // The ARN carries the account id too; mask it there the same way.
     let arn = identity.arn.replace(&identity.account, &shown);
     ui.result(
-        &Whoami {
-            account: shown.clone(),
-            arn: arn.clone(),
-            region: account.region.clone(),
-        },
-        &[
-            format!("Account = {shown}"),
-            format!("Arn = {arn}"),
-            format!("Region = {}", account.region),
-        ],
+        &Whoami { account: shown.clone(), arn: arn.clone(), region: account.region.clone() },
+        &[format!("Account = {shown}"), format!("Arn = {arn}"), format!("Region = {}", account.region)],
     );
     Ok(())
 }

@@ -29,31 +29,19 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn input(message: impl Into<String>) -> Self {
-        Error {
-            kind: Kind::Input,
-            message: message.into(),
-        }
+        Error { kind: Kind::Input, message: message.into() }
     }
 
     pub fn aws(message: impl Into<String>) -> Self {
-        Error {
-            kind: Kind::Aws,
-            message: message.into(),
-        }
+        Error { kind: Kind::Aws, message: message.into() }
     }
 
     pub fn declined(message: impl Into<String>) -> Self {
-        Error {
-            kind: Kind::Declined,
-            message: message.into(),
-        }
+        Error { kind: Kind::Declined, message: message.into() }
     }
 
     pub fn interrupted(message: impl Into<String>) -> Self {
-        Error {
-            kind: Kind::Interrupted,
-            message: message.into(),
-        }
+        Error { kind: Kind::Interrupted, message: message.into() }
     }
 
     pub fn exit_code(&self) -> ExitCode {

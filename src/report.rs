@@ -68,9 +68,7 @@ fn table_color(tone: Tone) -> Option<Color> {
 /// Action | Logical ID | Type | Physical ID | Replacement
 pub fn change_table(ui: &Ui, changes: &[Change]) -> String {
     let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.load_style(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     // comfy-table looks at stdout; the table goes to stderr, so decide here.
     table.force_no_tty();
     if ui.interactive
@@ -100,18 +98,8 @@ pub fn change_table(ui: &Ui, changes: &[Change]) -> String {
 
 /// `Plan: 1 to add, 0 to change, 0 to remove.`
 pub fn summary(changes: &[Change]) -> String {
-    let count = |tone_wanted: Tone| {
-        changes
-            .iter()
-            .filter(|c| tone(&c.action) == tone_wanted)
-            .count()
-    };
-    format!(
-        "Plan: {} to add, {} to change, {} to remove.",
-        count(Tone::Good),
-        count(Tone::Change),
-        count(Tone::Bad)
-    )
+    let count = |tone_wanted: Tone| changes.iter().filter(|c| tone(&c.action) == tone_wanted).count();
+    format!("Plan: {} to add, {} to change, {} to remove.", count(Tone::Good), count(Tone::Change), count(Tone::Bad))
 }
 
 /// The console page of a change set, in the region's partition.
@@ -143,10 +131,7 @@ pub fn event_line(ui: &Ui, e: &StackEvent) -> String {
     };
     // Pad before painting, so colour codes do not count towards the column width.
     let status = ui.paint(status_tone, &format!("{:<20}", e.status));
-    let line = format!(
-        "{time}  {:<24} {:<26} {status}",
-        e.logical_id, e.resource_type
-    );
+    let line = format!("{time}  {:<24} {:<26} {status}", e.logical_id, e.resource_type);
     match &e.reason {
         Some(reason) => format!("{line} {reason}"),
         None => line.trim_end().to_string(),
@@ -159,12 +144,7 @@ mod tests {
     use crate::cli::Output;
 
     fn ui() -> Ui {
-        Ui {
-            color: false,
-            interactive: false,
-            output: Output::Text,
-            show_account: false,
-        }
+        Ui { color: false, interactive: false, output: Output::Text, show_account: false }
     }
 
     fn change(action: &str, id: &str) -> Change {
@@ -179,66 +159,33 @@ mod tests {
 
     #[test]
     fn the_table_lists_each_change() {
-        let table = change_table(
-            &ui(),
-            &[
-                change("Add", "GitHubOidcProvider"),
-                change("Modify", "GitHubActionsRole"),
-            ],
-        );
+        let table = change_table(&ui(), &[change("Add", "GitHubOidcProvider"), change("Modify", "GitHubActionsRole")]);
         let lines: Vec<&str> = table.lines().collect();
-        assert!(
-            lines[1].contains("Action") && lines[1].contains("Replacement"),
-            "{table}"
-        );
-        let add = lines
-            .iter()
-            .find(|l| l.contains("GitHubOidcProvider"))
-            .unwrap();
+        assert!(lines[1].contains("Action") && lines[1].contains("Replacement"), "{table}");
+        let add = lines.iter().find(|l| l.contains("GitHubOidcProvider")).unwrap();
         assert!(add.contains("Add") && add.contains(" - "), "{add}");
-        let modify = lines
-            .iter()
-            .find(|l| l.contains("GitHubActionsRole"))
-            .unwrap();
-        assert!(
-            modify.contains("Modify") && modify.contains("gha-deploy") && modify.contains("False"),
-            "{modify}"
-        );
+        let modify = lines.iter().find(|l| l.contains("GitHubActionsRole")).unwrap();
+        assert!(modify.contains("Modify") && modify.contains("gha-deploy") && modify.contains("False"), "{modify}");
         assert!(!table.contains('\u{1b}'), "no colour without a TTY");
     }
 
     #[test]
     fn the_summary_counts_by_action() {
-        let changes = [
-            change("Add", "a"),
-            change("Add", "b"),
-            change("Modify", "c"),
-            change("Remove", "d"),
-        ];
-        assert_eq!(
-            summary(&changes),
-            "Plan: 2 to add, 1 to change, 1 to remove."
-        );
+        let changes = [change("Add", "a"), change("Add", "b"), change("Modify", "c"), change("Remove", "d")];
+        assert_eq!(summary(&changes), "Plan: 2 to add, 1 to change, 1 to remove.");
         assert_eq!(summary(&[]), "Plan: 0 to add, 0 to change, 0 to remove.");
     }
 
     #[test]
     fn the_console_link_follows_the_partition() {
-        let link = console_link(
-            "us-east-1",
-            "arn:aws:cloudformation:us-east-1:1:stack/s/1",
-            "arn:cs/1",
-        );
+        let link = console_link("us-east-1", "arn:aws:cloudformation:us-east-1:1:stack/s/1", "arn:cs/1");
         assert_eq!(
             link,
             "https://console.aws.amazon.com/cloudformation/home?region=us-east-1#/stacks/changesets/changes?\
              stackId=arn%3Aaws%3Acloudformation%3Aus%2Deast%2D1%3A1%3Astack%2Fs%2F1&changeSetId=arn%3Acs%2F1"
         );
         assert!(console_link("cn-north-1", "s", "c").starts_with("https://console.amazonaws.cn/"));
-        assert!(
-            console_link("us-gov-west-1", "s", "c")
-                .starts_with("https://console.amazonaws-us-gov.com/")
-        );
+        assert!(console_link("us-gov-west-1", "s", "c").starts_with("https://console.amazonaws-us-gov.com/"));
     }
 
     #[test]
@@ -259,10 +206,7 @@ mod tests {
 
     #[test]
     fn outputs_print_as_key_equals_value() {
-        let outputs = BTreeMap::from([
-            ("RoleArn".to_string(), "arn:r".to_string()),
-            ("RoleName".into(), "r".into()),
-        ]);
+        let outputs = BTreeMap::from([("RoleArn".to_string(), "arn:r".to_string()), ("RoleName".into(), "r".into())]);
         assert_eq!(outputs_text(&outputs), ["RoleArn = arn:r", "RoleName = r"]);
     }
 }

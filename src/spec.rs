@@ -45,11 +45,8 @@ pub struct Tag {
 
 impl Spec {
     pub fn from_args(args: &SpecArgs) -> Result<Spec> {
-        let subjects = args
-            .repo_patterns
-            .iter()
-            .map(|p| Subject::parse("--repo-pattern", p))
-            .collect::<Result<Vec<_>>>()?;
+        let subjects =
+            args.repo_patterns.iter().map(|p| Subject::parse("--repo-pattern", p)).collect::<Result<Vec<_>>>()?;
 
         let role = match (subjects.first(), &args.role_name) {
             (None, Some(name)) => {
@@ -100,9 +97,7 @@ fn default_role_name(subject: &Subject) -> String {
     let name = format!("gh-oidc-{}-{}", subject.owner, subject.repo);
     // GitHub owner and repository names use only characters IAM allows in role names, and only
     // ASCII, so a byte cut to the length limit is all that is needed.
-    name[..name.len().min(ROLE_NAME_MAX)]
-        .trim_end_matches(['-', '.', '_'])
-        .to_string()
+    name[..name.len().min(ROLE_NAME_MAX)].trim_end_matches(['-', '.', '_']).to_string()
 }
 
 /// A role's stack is named after the role, in the narrower stack-name alphabet.
@@ -110,11 +105,7 @@ fn default_stack_name(role: Option<&Role>) -> String {
     let Some(role) = role else {
         return PROVIDER_STACK_NAME.to_string();
     };
-    let mut name: String = role
-        .name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
+    let mut name: String = role.name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
     if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         name.insert_str(0, "gh-oidc-");
     }
@@ -175,37 +166,25 @@ fn validate_provider_arn(arn: &str) -> Result<()> {
 
 fn parse_tags(raw: &[String]) -> Result<Vec<Tag>> {
     if raw.len() > TAGS_MAX {
-        return Err(Error::input(format!(
-            "--tag: {} tags given; AWS allows at most {TAGS_MAX}",
-            raw.len()
-        )));
+        return Err(Error::input(format!("--tag: {} tags given; AWS allows at most {TAGS_MAX}", raw.len())));
     }
     let mut tags: Vec<Tag> = Vec::with_capacity(raw.len());
     for item in raw {
         let bad = |why: &str| Error::input(format!("--tag '{item}': {why}"));
-        let (key, value) = item
-            .split_once('=')
-            .ok_or_else(|| bad("expected KEY=VALUE, e.g. --tag team=platform"))?;
+        let (key, value) = item.split_once('=').ok_or_else(|| bad("expected KEY=VALUE, e.g. --tag team=platform"))?;
         if key.is_empty() || key.chars().count() > 128 {
             return Err(bad("the key must be 1 to 128 characters"));
         }
         if key.to_ascii_lowercase().starts_with("aws:") {
-            return Err(bad(
-                "keys starting with 'aws:' are reserved by AWS; choose another key",
-            ));
+            return Err(bad("keys starting with 'aws:' are reserved by AWS; choose another key"));
         }
         if value.chars().count() > 256 {
             return Err(bad("the value must be at most 256 characters"));
         }
         if tags.iter().any(|t| t.key == key) {
-            return Err(bad(&format!(
-                "the key '{key}' is given twice; give each key once"
-            )));
+            return Err(bad(&format!("the key '{key}' is given twice; give each key once")));
         }
-        tags.push(Tag {
-            key: key.to_string(),
-            value: value.to_string(),
-        });
+        tags.push(Tag { key: key.to_string(), value: value.to_string() });
     }
     Ok(tags)
 }
@@ -254,10 +233,7 @@ mod tests {
         assert_eq!(spec.role.unwrap().name.len(), 64);
 
         let mut a = args(&["repo:acme/my.app_v2:*"]);
-        assert_eq!(
-            Spec::from_args(&a).unwrap().stack_name,
-            "gh-oidc-acme-my-app-v2"
-        );
+        assert_eq!(Spec::from_args(&a).unwrap().stack_name, "gh-oidc-acme-my-app-v2");
         a.role_name = Some("2fast@ci".into());
         assert_eq!(Spec::from_args(&a).unwrap().stack_name, "gh-oidc-2fast-ci");
     }
@@ -297,10 +273,7 @@ mod tests {
         ] {
             let mut a = args(&["repo:acme/app:*"]);
             a.provider_arn = Some(arn.into());
-            assert_eq!(
-                Spec::from_args(&a).unwrap().provider,
-                ProviderChoice::Given(arn.into())
-            );
+            assert_eq!(Spec::from_args(&a).unwrap().provider, ProviderChoice::Given(arn.into()));
         }
         for arn in [
             "arn:aws:iam::1111:oidc-provider/token.actions.githubusercontent.com",
@@ -312,9 +285,7 @@ mod tests {
             assert!(error(a).starts_with("--provider-arn"), "{arn}");
         }
         let mut a = args(&[]);
-        a.provider_arn = Some(
-            "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com".into(),
-        );
+        a.provider_arn = Some("arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com".into());
         assert!(error(a).contains("add --repo-pattern"));
     }
 
@@ -323,13 +294,7 @@ mod tests {
         let mut a = args(&[]);
         a.tags = vec!["team=platform".into(), "empty=".into()];
         let tags = Spec::from_args(&a).unwrap().tags;
-        assert_eq!(
-            tags[0],
-            Tag {
-                key: "team".into(),
-                value: "platform".into()
-            }
-        );
+        assert_eq!(tags[0], Tag { key: "team".into(), value: "platform".into() });
         assert_eq!(tags[1].value, "");
 
         for (tag, why) in [

@@ -19,14 +19,11 @@ impl Subject {
     /// Parses a raw `--repo-pattern` value; `flag` names the flag in error messages.
     pub fn parse(flag: &str, pattern: &str) -> Result<Subject> {
         let bad = |why: &str| Error::input(format!("{flag} '{pattern}': {why}"));
-        let example =
-            "e.g. 'repo:acme/app:ref:refs/heads/main' or 'repo:acme/app:environment:prod'";
+        let example = "e.g. 'repo:acme/app:ref:refs/heads/main' or 'repo:acme/app:environment:prod'";
 
-        let rest = pattern.strip_prefix("repo:").ok_or_else(|| {
-            bad(&format!(
-                "a GitHub subject starts with 'repo:OWNER/REPO:', {example}"
-            ))
-        })?;
+        let rest = pattern
+            .strip_prefix("repo:")
+            .ok_or_else(|| bad(&format!("a GitHub subject starts with 'repo:OWNER/REPO:', {example}")))?;
         let (repository, qualifier) = rest.split_once(':').unwrap_or((rest, ""));
         if has_wildcard(repository) {
             return Err(bad(&format!(
@@ -35,18 +32,12 @@ impl Subject {
                 repository.trim_end_matches(['*', '?'])
             )));
         }
-        let (owner, repo) = repository
-            .split_once('/')
-            .ok_or_else(|| bad(&format!("expected 'repo:OWNER/REPO:...', {example}")))?;
-        let owner_name = check_name(owner, is_owner_char, 39).map_err(|why| {
-            bad(&format!(
-                "owner {why}; GitHub owners are letters, digits and '-'"
-            ))
-        })?;
+        let (owner, repo) =
+            repository.split_once('/').ok_or_else(|| bad(&format!("expected 'repo:OWNER/REPO:...', {example}")))?;
+        let owner_name = check_name(owner, is_owner_char, 39)
+            .map_err(|why| bad(&format!("owner {why}; GitHub owners are letters, digits and '-'")))?;
         let repo_name = check_name(repo, is_repo_char, 100).map_err(|why| {
-            bad(&format!(
-                "repository {why}; GitHub repository names are letters, digits, '.', '-' and '_'"
-            ))
+            bad(&format!("repository {why}; GitHub repository names are letters, digits, '.', '-' and '_'"))
         })?;
         if qualifier.is_empty() {
             return Err(bad(&format!(
@@ -54,11 +45,7 @@ impl Subject {
                  pull_request or '*'), {example}"
             )));
         }
-        Ok(Subject {
-            pattern: pattern.to_string(),
-            owner: owner_name.to_string(),
-            repo: repo_name.to_string(),
-        })
+        Ok(Subject { pattern: pattern.to_string(), owner: owner_name.to_string(), repo: repo_name.to_string() })
     }
 
     pub fn has_wildcard(&self) -> bool {
@@ -129,53 +116,28 @@ mod tests {
     #[test]
     fn names_the_repository_without_ids() {
         let s = parse("repo:octo-org@123456/octo-repo@456789:ref:refs/heads/main").unwrap();
-        assert_eq!(
-            (s.owner.as_str(), s.repo.as_str()),
-            ("octo-org", "octo-repo")
-        );
+        assert_eq!((s.owner.as_str(), s.repo.as_str()), ("octo-org", "octo-repo"));
     }
 
     #[test]
     fn refuses_wildcards_in_owner_or_repository() {
-        for p in [
-            "*",
-            "repo:*",
-            "repo:acme*",
-            "repo:acme/app*:*",
-            "repo:acme/*:*",
-            "repo:a?me/app:*",
-            "repo:acme@*/app:*",
-        ] {
+        for p in
+            ["*", "repo:*", "repo:acme*", "repo:acme/app*:*", "repo:acme/*:*", "repo:a?me/app:*", "repo:acme@*/app:*"]
+        {
             let err = parse(p).unwrap_err();
-            assert!(
-                err.message.starts_with(&format!("--repo-pattern '{p}':")),
-                "{}",
-                err.message
-            );
+            assert!(err.message.starts_with(&format!("--repo-pattern '{p}':")), "{}", err.message);
             if p != "*" {
-                assert!(
-                    err.message.contains("wildcard in the owner or repository"),
-                    "{}",
-                    err.message
-                );
+                assert!(err.message.contains("wildcard in the owner or repository"), "{}", err.message);
             }
         }
-        assert!(
-            parse("repo:acme/app*:*")
-                .unwrap_err()
-                .message
-                .contains("'acme/app-evil'")
-        );
+        assert!(parse("repo:acme/app*:*").unwrap_err().message.contains("'acme/app-evil'"));
     }
 
     #[test]
     fn refuses_malformed_subjects() {
         for (p, why) in [
             ("acme/app:*", "starts with 'repo:OWNER/REPO:'"),
-            (
-                "repo:acme:ref:refs/heads/main",
-                "expected 'repo:OWNER/REPO:...'",
-            ),
+            ("repo:acme:ref:refs/heads/main", "expected 'repo:OWNER/REPO:...'"),
             ("repo:acme/app", "say which runs"),
             ("repo:/app:*", "owner is empty"),
             ("repo:ac_me/app:*", "contains '_'"),
@@ -190,11 +152,7 @@ mod tests {
     #[test]
     fn notices_wildcards_after_the_repository() {
         assert!(parse("repo:acme/app:*").unwrap().has_wildcard());
-        assert!(
-            parse("repo:acme/app:ref:refs/heads/release-?")
-                .unwrap()
-                .has_wildcard()
-        );
+        assert!(parse("repo:acme/app:ref:refs/heads/release-?").unwrap().has_wildcard());
         assert!(!parse("repo:acme/app:pull_request").unwrap().has_wildcard());
     }
 }

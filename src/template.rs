@@ -27,11 +27,8 @@ pub fn render(spec: &Spec, provider: &ProviderPlan) -> Option<Value> {
     if spec.role.is_none() && matches!(provider, ProviderPlan::Existing(_)) {
         return None;
     }
-    let mut template: Value =
-        serde_json::from_str(SKELETON).expect("templates/github-oidc.json is valid JSON");
-    let resources = template["Resources"]
-        .as_object_mut()
-        .expect("template has Resources");
+    let mut template: Value = serde_json::from_str(SKELETON).expect("templates/github-oidc.json is valid JSON");
+    let resources = template["Resources"].as_object_mut().expect("template has Resources");
 
     let provider_ref = match provider {
         ProviderPlan::Create => {
@@ -57,9 +54,7 @@ pub fn render(spec: &Spec, provider: &ProviderPlan) -> Option<Value> {
         }
     }
 
-    let outputs = template["Outputs"]
-        .as_object_mut()
-        .expect("template has Outputs");
+    let outputs = template["Outputs"].as_object_mut().expect("template has Outputs");
     outputs["ProviderArn"]["Value"] = provider_ref;
     if spec.role.is_none() {
         outputs.remove("RoleArn");
@@ -78,10 +73,7 @@ fn condition_key(claim: &str) -> String {
 /// which pass when the claim is missing.
 fn trust_condition(audience: &str, role: &Role) -> Value {
     let aud = (condition_key("aud"), json!(audience));
-    let sub = (
-        condition_key("sub"),
-        json!(role.subjects.iter().map(|s| &s.pattern).collect::<Vec<_>>()),
-    );
+    let sub = (condition_key("sub"), json!(role.subjects.iter().map(|s| &s.pattern).collect::<Vec<_>>()));
     if role.subjects.iter().any(|s| s.has_wildcard()) {
         json!({ "StringEquals": { aud.0: aud.1 }, "StringLike": { sub.0: sub.1 } })
     } else {
@@ -100,22 +92,15 @@ mod tests {
     use crate::spec::{DEFAULT_AUDIENCE, ProviderChoice};
     use crate::subject::Subject;
 
-    const ARN: &str =
-        "arn:aws-us-gov:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
+    const ARN: &str = "arn:aws-us-gov:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
 
     fn spec(patterns: &[&str]) -> Spec {
-        let subjects: Vec<Subject> = patterns
-            .iter()
-            .map(|p| Subject::parse("--repo-pattern", p).unwrap())
-            .collect();
+        let subjects: Vec<Subject> = patterns.iter().map(|p| Subject::parse("--repo-pattern", p).unwrap()).collect();
         Spec {
             stack_name: "s".into(),
             audience: DEFAULT_AUDIENCE.into(),
             provider: ProviderChoice::Discover,
-            role: (!subjects.is_empty()).then(|| Role {
-                name: "deploy".into(),
-                subjects,
-            }),
+            role: (!subjects.is_empty()).then(|| Role { name: "deploy".into(), subjects }),
             tags: vec![],
         }
     }
@@ -134,24 +119,15 @@ mod tests {
         assert_eq!(provider["ClientIdList"], json!(["sts.amazonaws.com"]));
         assert_eq!(
             provider["ThumbprintList"],
-            json!([
-                "6938fd4d98bab03faadb97b34396831e3780aea1",
-                "1c58a3a8518e8759bf075b76b750d4f2df264fcd"
-            ])
+            json!(["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"])
         );
-        assert_eq!(
-            t["Outputs"]["ProviderArn"]["Value"],
-            json!({"Ref": PROVIDER_ID})
-        );
+        assert_eq!(t["Outputs"]["ProviderArn"]["Value"], json!({"Ref": PROVIDER_ID}));
     }
 
     #[test]
     fn provider_and_role_with_exact_subjects() {
         let t = render(
-            &spec(&[
-                "repo:acme/app:ref:refs/heads/main",
-                "repo:acme/app:environment:prod",
-            ]),
+            &spec(&["repo:acme/app:ref:refs/heads/main", "repo:acme/app:environment:prod"]),
             &ProviderPlan::Create,
         )
         .unwrap();
@@ -180,15 +156,11 @@ mod tests {
     #[test]
     fn a_wildcard_switches_sub_to_string_like_and_keeps_aud_exact() {
         let t = render(
-            &spec(&[
-                "repo:acme/app:ref:refs/heads/main",
-                "repo:acme/app:ref:refs/tags/v*",
-            ]),
+            &spec(&["repo:acme/app:ref:refs/heads/main", "repo:acme/app:ref:refs/tags/v*"]),
             &ProviderPlan::Create,
         )
         .unwrap();
-        let condition = &t["Resources"][ROLE_ID]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-            [0]["Condition"];
+        let condition = &t["Resources"][ROLE_ID]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"];
         assert_eq!(
             condition,
             &json!({
@@ -202,24 +174,16 @@ mod tests {
 
     #[test]
     fn role_trusting_an_existing_provider_by_arn() {
-        let t = render(
-            &spec(&["repo:acme/app:*"]),
-            &ProviderPlan::Existing(ARN.into()),
-        )
-        .unwrap();
+        let t = render(&spec(&["repo:acme/app:*"]), &ProviderPlan::Existing(ARN.into())).unwrap();
         assert_eq!(keys(&t["Resources"]), [ROLE_ID]);
-        let statement =
-            &t["Resources"][ROLE_ID]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+        let statement = &t["Resources"][ROLE_ID]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
         assert_eq!(statement["Principal"]["Federated"], ARN);
         assert_eq!(t["Outputs"]["ProviderArn"]["Value"], ARN);
     }
 
     #[test]
     fn nothing_to_render_when_the_provider_exists_and_no_role_is_asked() {
-        assert_eq!(
-            render(&spec(&[]), &ProviderPlan::Existing(ARN.into())),
-            None
-        );
+        assert_eq!(render(&spec(&[]), &ProviderPlan::Existing(ARN.into())), None);
     }
 
     #[test]

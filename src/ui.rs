@@ -34,12 +34,7 @@ impl Ui {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = interactive && !no_color && std::env::var("TERM").map_or(true, |t| t != "dumb");
         console::set_colors_enabled_stderr(color);
-        Ui {
-            color,
-            interactive,
-            output,
-            show_account,
-        }
+        Ui { color, interactive, output, show_account }
     }
 
     pub fn paint(&self, tone: Tone, text: &str) -> String {
@@ -67,21 +62,14 @@ impl Ui {
 
     /// The account id as this run may show it: `12********34` unless `--show-account`.
     pub fn account(&self, account: &str) -> String {
-        if self.show_account {
-            account.to_string()
-        } else {
-            mask_account(account)
-        }
+        if self.show_account { account.to_string() } else { mask_account(account) }
     }
 
     /// A spinner for a wait; hidden (but still printing lines) when stderr is not a terminal.
     pub fn spinner(&self, message: &str) -> Spinner {
         let bar = if self.interactive {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                    .expect("valid template"),
-            );
+            bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
             bar.enable_steady_tick(Duration::from_millis(100));
             bar
         } else {
@@ -122,11 +110,7 @@ impl Ui {
     pub fn result<T: Serialize>(&self, json: &T, text: &[String]) {
         let mut out = std::io::stdout().lock();
         let written = match self.output {
-            Output::Json => writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(json).expect("results serialise")
-            ),
+            Output::Json => writeln!(out, "{}", serde_json::to_string_pretty(json).expect("results serialise")),
             Output::Text => text.iter().try_for_each(|line| writeln!(out, "{line}")),
         };
         // A closed stdout (e.g. `| head`) is the reader's choice, not an error to report.
@@ -174,12 +158,7 @@ mod tests {
 
     #[test]
     fn colour_only_when_enabled() {
-        let mut ui = Ui {
-            color: false,
-            interactive: false,
-            output: Output::Text,
-            show_account: false,
-        };
+        let mut ui = Ui { color: false, interactive: false, output: Output::Text, show_account: false };
         assert_eq!(ui.paint(Tone::Good, "Add"), "Add");
         ui.color = true;
         assert_eq!(ui.paint(Tone::Good, "Add"), "\u{1b}[32mAdd\u{1b}[0m");

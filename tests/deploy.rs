@@ -6,14 +6,10 @@ mod common;
 use common::{TestAccount, stderr, stdout, unique};
 use serde_json::{Value, json};
 
-const THUMBPRINTS: [&str; 2] = [
-    "6938fd4d98bab03faadb97b34396831e3780aea1",
-    "1c58a3a8518e8759bf075b76b750d4f2df264fcd",
-];
+const THUMBPRINTS: [&str; 2] = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"];
 
 fn trust(provider_arn: &str, operator: &str, subjects: &[&str]) -> Value {
-    let mut condition =
-        json!({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}});
+    let mut condition = json!({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}});
     condition
         .as_object_mut()
         .unwrap()
@@ -21,10 +17,7 @@ fn trust(provider_arn: &str, operator: &str, subjects: &[&str]) -> Value {
         .or_insert_with(|| json!({}))
         .as_object_mut()
         .unwrap()
-        .insert(
-            "token.actions.githubusercontent.com:sub".into(),
-            json!(subjects),
-        );
+        .insert("token.actions.githubusercontent.com:sub".into(), json!(subjects));
     json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -57,22 +50,10 @@ async fn provider_only_then_no_changes_then_teardown() {
     let out = account.gh_oidc(&["setup", "--yes"]).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(
-        err.contains("Add") && err.contains("GitHubOidcProvider"),
-        "{err}"
-    );
-    assert!(
-        err.contains("Plan: 1 to add, 0 to change, 0 to remove."),
-        "{err}"
-    );
-    assert!(
-        err.contains("GitHubOidcProvider       AWS::IAM::OIDCProvider     CREATE_COMPLETE"),
-        "{err}"
-    );
-    assert_eq!(
-        stdout(&out),
-        format!("ProviderArn = {}\n", account.provider_arn())
-    );
+    assert!(err.contains("Add") && err.contains("GitHubOidcProvider"), "{err}");
+    assert!(err.contains("Plan: 1 to add, 0 to change, 0 to remove."), "{err}");
+    assert!(err.contains("GitHubOidcProvider       AWS::IAM::OIDCProvider     CREATE_COMPLETE"), "{err}");
+    assert_eq!(stdout(&out), format!("ProviderArn = {}\n", account.provider_arn()));
 
     assert_eq!(account.provider_arns().await, [account.provider_arn()]);
     let provider = account
@@ -85,16 +66,10 @@ async fn provider_only_then_no_changes_then_teardown() {
         .unwrap();
     assert_eq!(provider.client_id_list(), ["sts.amazonaws.com"]);
     assert_eq!(provider.thumbprint_list(), THUMBPRINTS);
-    assert_eq!(
-        account.stack_status("gh-oidc-provider").await.as_deref(),
-        Some("CREATE_COMPLETE")
-    );
+    assert_eq!(account.stack_status("gh-oidc-provider").await.as_deref(), Some("CREATE_COMPLETE"));
 
     // Again: nothing to do, and no change set left behind.
-    let out = account
-        .gh_oidc(&["setup", "--yes", "--output", "json"])
-        .output()
-        .unwrap();
+    let out = account.gh_oidc(&["setup", "--yes", "--output", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("No changes"), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -102,10 +77,7 @@ async fn provider_only_then_no_changes_then_teardown() {
     assert_eq!(report["outputs"]["ProviderArn"], account.provider_arn());
     assert_eq!(account.change_set_count("gh-oidc-provider").await, 0);
 
-    let out = account
-        .gh_oidc(&["teardown", "--stack-name", "gh-oidc-provider", "--yes"])
-        .output()
-        .unwrap();
+    let out = account.gh_oidc(&["teardown", "--stack-name", "gh-oidc-provider", "--yes"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("DELETE_COMPLETE"), "{}", stderr(&out));
     assert_eq!(account.stack_status("gh-oidc-provider").await, None);
@@ -118,56 +90,31 @@ async fn a_role_reuses_the_provider_the_account_already_has() {
     let provider = create_provider_outside_stacks(&account, "sts.amazonaws.com").await;
 
     let out = account
-        .gh_oidc(&[
-            "setup",
-            "--repo-pattern",
-            "repo:acme/app:ref:refs/heads/main",
-            "--yes",
-            "--output",
-            "json",
-        ])
+        .gh_oidc(&["setup", "--repo-pattern", "repo:acme/app:ref:refs/heads/main", "--yes", "--output", "json"])
         .output()
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(
-        err.contains(&format!("trusting the existing {provider}")),
-        "{err}"
-    );
+    assert!(err.contains(&format!("trusting the existing {provider}")), "{err}");
 
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["result"], "created");
     assert_eq!(report["stack_name"], "gh-oidc-acme-app");
     assert_eq!(report["region"], "us-east-1");
-    assert_eq!(
-        report["account"],
-        format!("{}********{}", &account.id[..2], &account.id[10..])
-    );
-    assert!(
-        report["stack_id"]
-            .as_str()
-            .unwrap()
-            .contains(":stack/gh-oidc-acme-app/")
-    );
+    assert_eq!(report["account"], format!("{}********{}", &account.id[..2], &account.id[10..]));
+    assert!(report["stack_id"].as_str().unwrap().contains(":stack/gh-oidc-acme-app/"));
     assert_eq!(
         report["changes"],
         json!([{"action": "Add", "logical_id": "GitHubActionsRole", "resource_type": "AWS::IAM::Role",
                 "physical_id": null, "replacement": null}])
     );
     assert_eq!(report["outputs"]["RoleName"], "gh-oidc-acme-app");
-    assert_eq!(
-        report["outputs"]["RoleArn"],
-        format!("arn:aws:iam::{}:role/gh-oidc-acme-app", account.id)
-    );
+    assert_eq!(report["outputs"]["RoleArn"], format!("arn:aws:iam::{}:role/gh-oidc-acme-app", account.id));
     assert_eq!(report["outputs"]["ProviderArn"], provider);
 
     assert_eq!(
         account.trust_policy("gh-oidc-acme-app").await,
-        trust(
-            &provider,
-            "StringEquals",
-            &["repo:acme/app:ref:refs/heads/main"]
-        )
+        trust(&provider, "StringEquals", &["repo:acme/app:ref:refs/heads/main"])
     );
     // Still one provider: the stack did not try to make a second.
     assert_eq!(account.provider_arns().await, [provider]);
@@ -182,24 +129,12 @@ async fn provider_and_role_in_one_stack_updated_then_torn_down() {
     let prod = "repo:acme/app:environment:prod";
 
     let out = account
-        .gh_oidc(&[
-            "setup",
-            "--stack-name",
-            &stack,
-            "--role-name",
-            &role,
-            "--repo-pattern",
-            main,
-            "--yes",
-        ])
+        .gh_oidc(&["setup", "--stack-name", &stack, "--role-name", &role, "--repo-pattern", main, "--yes"])
         .output()
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(
-        err.contains("Plan: 2 to add, 0 to change, 0 to remove."),
-        "{err}"
-    );
+    assert!(err.contains("Plan: 2 to add, 0 to change, 0 to remove."), "{err}");
     assert_eq!(
         stdout(&out),
         format!(
@@ -208,23 +143,11 @@ async fn provider_and_role_in_one_stack_updated_then_torn_down() {
             account.id
         )
     );
-    assert_eq!(
-        account.trust_policy(&role).await,
-        trust(&account.provider_arn(), "StringEquals", &[main])
-    );
+    assert_eq!(account.trust_policy(&role).await, trust(&account.provider_arn(), "StringEquals", &[main]));
 
     // The same request again changes nothing: the stack's own provider is not mistaken for a foreign one.
     let out = account
-        .gh_oidc(&[
-            "setup",
-            "--stack-name",
-            &stack,
-            "--role-name",
-            &role,
-            "--repo-pattern",
-            main,
-            "--yes",
-        ])
+        .gh_oidc(&["setup", "--stack-name", &stack, "--role-name", &role, "--repo-pattern", main, "--yes"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -232,69 +155,29 @@ async fn provider_and_role_in_one_stack_updated_then_torn_down() {
     assert_eq!(account.change_set_count(&stack).await, 0);
 
     // A plan for a wider trust shows the change and leaves the stack as it was.
-    let wider = [
-        "--stack-name",
-        &stack,
-        "--role-name",
-        &role,
-        "--repo-pattern",
-        main,
-        "--repo-pattern",
-        prod,
-    ];
-    let out = account
-        .gh_oidc(&[&["plan"], &wider[..]].concat())
-        .output()
-        .unwrap();
+    let wider = ["--stack-name", &stack, "--role-name", &role, "--repo-pattern", main, "--repo-pattern", prod];
+    let out = account.gh_oidc(&[&["plan"], &wider[..]].concat()).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(
-        err.contains("Modify") && err.contains("GitHubActionsRole"),
-        "{err}"
-    );
-    assert!(
-        err.contains("Plan: 0 to add, 1 to change, 0 to remove."),
-        "{err}"
-    );
-    assert_eq!(
-        account.trust_policy(&role).await,
-        trust(&account.provider_arn(), "StringEquals", &[main])
-    );
+    assert!(err.contains("Modify") && err.contains("GitHubActionsRole"), "{err}");
+    assert!(err.contains("Plan: 0 to add, 1 to change, 0 to remove."), "{err}");
+    assert_eq!(account.trust_policy(&role).await, trust(&account.provider_arn(), "StringEquals", &[main]));
     assert_eq!(account.change_set_count(&stack).await, 0);
-    assert_eq!(
-        account.stack_status(&stack).await.as_deref(),
-        Some("CREATE_COMPLETE")
-    );
+    assert_eq!(account.stack_status(&stack).await.as_deref(), Some("CREATE_COMPLETE"));
 
     // Applying it updates the role.
-    let out = account
-        .gh_oidc(&[&["setup", "--yes", "--output", "json"], &wider[..]].concat())
-        .output()
-        .unwrap();
+    let out = account.gh_oidc(&[&["setup", "--yes", "--output", "json"], &wider[..]].concat()).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["result"], "updated");
     assert_eq!(report["changes"][0]["action"], "Modify");
     assert_eq!(report["changes"][0]["physical_id"], role.as_str());
-    assert_eq!(
-        account.trust_policy(&role).await,
-        trust(&account.provider_arn(), "StringEquals", &[main, prod])
-    );
-    assert_eq!(
-        account.stack_status(&stack).await.as_deref(),
-        Some("UPDATE_COMPLETE")
-    );
+    assert_eq!(account.trust_policy(&role).await, trust(&account.provider_arn(), "StringEquals", &[main, prod]));
+    assert_eq!(account.stack_status(&stack).await.as_deref(), Some("UPDATE_COMPLETE"));
 
-    let out = account
-        .gh_oidc(&["teardown", "--stack-name", &stack, "--yes"])
-        .output()
-        .unwrap();
+    let out = account.gh_oidc(&["teardown", "--stack-name", &stack, "--yes"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("Plan: 0 to add, 0 to change, 2 to remove."),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("Plan: 0 to add, 0 to change, 2 to remove."), "{}", stderr(&out));
     assert_eq!(account.stack_status(&stack).await, None);
     assert!(!account.role_exists(&role).await);
     assert!(account.provider_arns().await.is_empty());
@@ -305,24 +188,13 @@ async fn a_wildcard_pattern_is_trusted_with_string_like() {
     let account = TestAccount::new();
     let role = unique("tags");
     let out = account
-        .gh_oidc(&[
-            "setup",
-            "--role-name",
-            &role,
-            "--repo-pattern",
-            "repo:acme/app:ref:refs/tags/v*",
-            "--yes",
-        ])
+        .gh_oidc(&["setup", "--role-name", &role, "--repo-pattern", "repo:acme/app:ref:refs/tags/v*", "--yes"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         account.trust_policy(&role).await,
-        trust(
-            &account.provider_arn(),
-            "StringLike",
-            &["repo:acme/app:ref:refs/tags/v*"]
-        )
+        trust(&account.provider_arn(), "StringLike", &["repo:acme/app:ref:refs/tags/v*"])
     );
 }
 
@@ -330,10 +202,7 @@ async fn a_wildcard_pattern_is_trusted_with_string_like() {
 async fn plan_of_a_new_stack_leaves_no_stack() {
     let account = TestAccount::new();
     let stack = unique("planned");
-    let out = account
-        .gh_oidc(&["plan", "--stack-name", &stack, "--output", "json"])
-        .output()
-        .unwrap();
+    let out = account.gh_oidc(&["plan", "--stack-name", &stack, "--output", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("Plan: 1 to add, 0 to change, 0 to remove."));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -350,14 +219,10 @@ async fn without_a_terminal_and_without_yes_nothing_is_left_behind() {
     let stack = unique("unconfirmed");
 
     // A new stack: the empty stack the change set made is deleted again.
-    let out = account
-        .gh_oidc(&["setup", "--stack-name", &stack])
-        .output()
-        .unwrap();
+    let out = account.gh_oidc(&["setup", "--stack-name", &stack]).output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
-        stderr(&out)
-            .contains("error: not confirmed: stdin is not a terminal to ask on; pass --yes"),
+        stderr(&out).contains("error: not confirmed: stdin is not a terminal to ask on; pass --yes"),
         "{}",
         stderr(&out)
     );
@@ -366,39 +231,18 @@ async fn without_a_terminal_and_without_yes_nothing_is_left_behind() {
 
     // An existing stack: the change set is deleted and the stack untouched.
     let role = unique("unconfirmed-role");
-    let first = [
-        "--stack-name",
-        &stack,
-        "--role-name",
-        &role,
-        "--repo-pattern",
-        "repo:acme/app:pull_request",
-    ];
-    let out = account
-        .gh_oidc(&[&["setup", "--yes"], &first[..]].concat())
-        .output()
-        .unwrap();
+    let first = ["--stack-name", &stack, "--role-name", &role, "--repo-pattern", "repo:acme/app:pull_request"];
+    let out = account.gh_oidc(&[&["setup", "--yes"], &first[..]].concat()).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = account
-        .gh_oidc(
-            &[
-                &["setup"],
-                &first[..],
-                &["--repo-pattern", "repo:acme/app:environment:prod"],
-            ]
-            .concat(),
-        )
+        .gh_oidc(&[&["setup"], &first[..], &["--repo-pattern", "repo:acme/app:environment:prod"]].concat())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert_eq!(account.change_set_count(&stack).await, 0);
     assert_eq!(
         account.trust_policy(&role).await,
-        trust(
-            &account.provider_arn(),
-            "StringEquals",
-            &["repo:acme/app:pull_request"]
-        )
+        trust(&account.provider_arn(), "StringEquals", &["repo:acme/app:pull_request"])
     );
 }
 
@@ -421,10 +265,7 @@ fn on_a_terminal(account: &TestAccount, args: &[&str], answer: &str) -> std::pro
         };
     }
     script.env("AWS_ENDPOINT_URL", common::endpoint());
-    script
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    script.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = script.spawn().expect("util-linux `script` runs");
 
     // Read the screen until the question shows, then type the answer.
@@ -433,19 +274,10 @@ fn on_a_terminal(account: &TestAccount, args: &[&str], answer: &str) -> std::pro
     let mut buf = [0u8; 4096];
     while !String::from_utf8_lossy(&seen).contains("[y/N]") {
         let n = screen.read(&mut buf).unwrap();
-        assert!(
-            n > 0,
-            "the prompt never showed:\n{}",
-            String::from_utf8_lossy(&seen)
-        );
+        assert!(n > 0, "the prompt never showed:\n{}", String::from_utf8_lossy(&seen));
         seen.extend_from_slice(&buf[..n]);
     }
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
     screen.read_to_end(&mut seen).unwrap();
     let mut output = child.wait_with_output().unwrap();
     output.stdout = seen;
@@ -459,20 +291,14 @@ async fn declining_at_the_prompt_leaves_nothing_behind() {
     let out = on_a_terminal(&account, &["setup", "--stack-name", &stack], "n\n");
     let screen = stdout(&out);
     assert_eq!(out.status.code(), Some(3), "{screen}");
-    assert!(
-        screen.contains(&format!("Execute this change set on {stack}? [y/N]")),
-        "{screen}"
-    );
+    assert!(screen.contains(&format!("Execute this change set on {stack}? [y/N]")), "{screen}");
     assert!(screen.contains("declined; nothing was changed"), "{screen}");
     assert_eq!(account.stack_status(&stack).await, None);
     assert!(account.provider_arns().await.is_empty());
 
     let out = on_a_terminal(&account, &["setup", "--stack-name", &stack], "y\n");
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert_eq!(
-        account.stack_status(&stack).await.as_deref(),
-        Some("CREATE_COMPLETE")
-    );
+    assert_eq!(account.stack_status(&stack).await.as_deref(), Some("CREATE_COMPLETE"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -491,26 +317,19 @@ async fn a_rollback_reports_its_root_cause_and_leaves_no_stack() {
         .expect("CreateRole");
 
     let out = account
-        .gh_oidc(&[
-            "setup",
-            "--stack-name",
-            &stack,
-            "--role-name",
-            &role,
-            "--repo-pattern",
-            "repo:acme/app:*",
-            "--yes",
-        ])
+        .gh_oidc(&["setup", "--stack-name", &stack, "--role-name", &role, "--repo-pattern", "repo:acme/app:*", "--yes"])
         .output()
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     let last = err.lines().last().unwrap();
-    assert!(last.starts_with(&format!("error: stack '{stack}' ended ROLLBACK_COMPLETE: GitHubActionsRole (AWS::IAM::Role) CREATE_FAILED:")), "{last}");
     assert!(
-        last.contains(&format!("Role with name {role} already exists")),
+        last.starts_with(&format!(
+            "error: stack '{stack}' ended ROLLBACK_COMPLETE: GitHubActionsRole (AWS::IAM::Role) CREATE_FAILED:"
+        )),
         "{last}"
     );
+    assert!(last.contains(&format!("Role with name {role} already exists")), "{last}");
     assert!(last.contains("the empty stack was deleted"), "{last}");
     assert_eq!(account.stack_status(&stack).await, None);
     // The provider the stack made rolled back with it.
@@ -521,20 +340,16 @@ async fn a_rollback_reports_its_root_cause_and_leaves_no_stack() {
 async fn a_provider_without_the_audience_stops_before_any_change() {
     let account = TestAccount::new();
     let provider = create_provider_outside_stacks(&account, "sigstore").await;
-    let out = account
-        .gh_oidc(&["setup", "--repo-pattern", "repo:acme/app:*", "--yes"])
-        .output()
-        .unwrap();
+    let out = account.gh_oidc(&["setup", "--repo-pattern", "repo:acme/app:*", "--yes"]).output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains(&format!("error: the provider {provider} does not accept the audience 'sts.amazonaws.com' (its client ids: sigstore)")),
+        err.contains(&format!(
+            "error: the provider {provider} does not accept the audience 'sts.amazonaws.com' (its client ids: sigstore)"
+        )),
         "{err}"
     );
-    assert!(
-        err.contains("add-client-id-to-open-id-connect-provider"),
-        "{err}"
-    );
+    assert!(err.contains("add-client-id-to-open-id-connect-provider"), "{err}");
     assert_eq!(account.stack_status("gh-oidc-acme-app").await, None);
 }
 
@@ -542,10 +357,7 @@ async fn a_provider_without_the_audience_stops_before_any_change() {
 async fn the_provider_alone_when_the_account_already_has_one_is_nothing_to_do() {
     let account = TestAccount::new();
     let provider = create_provider_outside_stacks(&account, "sts.amazonaws.com").await;
-    let out = account
-        .gh_oidc(&["setup", "--yes", "--output", "json"])
-        .output()
-        .unwrap();
+    let out = account.gh_oidc(&["setup", "--yes", "--output", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains(&format!("trusting the existing {provider}")));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -556,23 +368,10 @@ async fn the_provider_alone_when_the_account_already_has_one_is_nothing_to_do() 
 #[tokio::test(flavor = "multi_thread")]
 async fn teardown_of_a_missing_stack_says_so() {
     let account = TestAccount::new();
-    let out = account
-        .gh_oidc(&[
-            "teardown",
-            "--stack-name",
-            "never-made",
-            "--yes",
-            "--output",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let out =
+        account.gh_oidc(&["teardown", "--stack-name", "never-made", "--yes", "--output", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("Stack never-made does not exist"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("Stack never-made does not exist"), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["result"], "not-found");
 }
@@ -583,44 +382,17 @@ async fn status_shows_the_stack_and_its_outputs() {
     let out = account.gh_oidc(&["setup", "--yes"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
-    let out = account
-        .gh_oidc(&["status", "--stack-name", "gh-oidc-provider"])
-        .output()
-        .unwrap();
+    let out = account.gh_oidc(&["status", "--stack-name", "gh-oidc-provider"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(
-        stdout(&out),
-        format!(
-            "StackStatus = CREATE_COMPLETE\nProviderArn = {}\n",
-            account.provider_arn()
-        )
-    );
-    assert!(
-        stderr(&out)
-            .contains("GitHubOidcProvider       AWS::IAM::OIDCProvider     CREATE_COMPLETE")
-    );
+    assert_eq!(stdout(&out), format!("StackStatus = CREATE_COMPLETE\nProviderArn = {}\n", account.provider_arn()));
+    assert!(stderr(&out).contains("GitHubOidcProvider       AWS::IAM::OIDCProvider     CREATE_COMPLETE"));
 
-    let out = account
-        .gh_oidc(&[
-            "status",
-            "--stack-name",
-            "gh-oidc-provider",
-            "--output",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let out = account.gh_oidc(&["status", "--stack-name", "gh-oidc-provider", "--output", "json"]).output().unwrap();
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["status"], "CREATE_COMPLETE");
-    assert_eq!(
-        report["events"].as_array().unwrap().last().unwrap()["status"],
-        "CREATE_COMPLETE"
-    );
+    assert_eq!(report["events"].as_array().unwrap().last().unwrap()["status"], "CREATE_COMPLETE");
 
-    let out = account
-        .gh_oidc(&["status", "--stack-name", "nothing-here"])
-        .output()
-        .unwrap();
+    let out = account.gh_oidc(&["status", "--stack-name", "nothing-here"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("stack 'nothing-here' does not exist"));
 }
@@ -637,10 +409,7 @@ async fn whoami_masks_the_account_unless_asked() {
     assert!(text.contains("Region = us-east-1"), "{text}");
     assert!(!text.contains(&account.id), "{text}");
 
-    let out = account
-        .gh_oidc(&["whoami", "--show-account", "--output", "json"])
-        .output()
-        .unwrap();
+    let out = account.gh_oidc(&["whoami", "--show-account", "--output", "json"]).output().unwrap();
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["account"], account.id.as_str());
     assert!(report["arn"].as_str().unwrap().contains(&account.id));

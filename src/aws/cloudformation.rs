@@ -62,10 +62,7 @@ pub enum ChangeSetKind {
 pub async fn describe_stack(client: &Client, stack: &str) -> Result<Option<Stack>, Failure> {
     let response = match client.describe_stacks().stack_name(stack).send().await {
         Ok(r) => r,
-        Err(e)
-            if e.code() == Some("ValidationError")
-                && e.message().is_some_and(|m| m.contains("does not exist")) =>
-        {
+        Err(e) if e.code() == Some("ValidationError") && e.message().is_some_and(|m| m.contains("does not exist")) => {
             return Ok(None);
         }
         Err(e) => return Err(Failure::from_sdk("DescribeStacks", e)),
@@ -73,23 +70,12 @@ pub async fn describe_stack(client: &Client, stack: &str) -> Result<Option<Stack
     Ok(response.stacks().first().map(|s| Stack {
         id: s.stack_id().unwrap_or_default().to_string(),
         name: s.stack_name().unwrap_or_default().to_string(),
-        status: s
-            .stack_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        status_reason: s
-            .stack_status_reason()
-            .filter(|r| !r.is_empty())
-            .map(str::to_string),
+        status: s.stack_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        status_reason: s.stack_status_reason().filter(|r| !r.is_empty()).map(str::to_string),
         outputs: s
             .outputs()
             .iter()
-            .map(|o| {
-                (
-                    o.output_key().unwrap_or_default().to_string(),
-                    o.output_value().unwrap_or_default().to_string(),
-                )
-            })
+            .map(|o| (o.output_key().unwrap_or_default().to_string(), o.output_value().unwrap_or_default().to_string()))
             .collect(),
     }))
 }
@@ -103,19 +89,11 @@ pub struct NewChangeSet<'a> {
 }
 
 /// Returns the change set id and stack id.
-pub async fn create_change_set(
-    client: &Client,
-    new: NewChangeSet<'_>,
-) -> Result<(String, String), Failure> {
+pub async fn create_change_set(client: &Client, new: NewChangeSet<'_>) -> Result<(String, String), Failure> {
     let tags = new
         .tags
         .iter()
-        .map(|t| {
-            aws_sdk_cloudformation::types::Tag::builder()
-                .key(&t.key)
-                .value(&t.value)
-                .build()
-        })
+        .map(|t| aws_sdk_cloudformation::types::Tag::builder().key(&t.key).value(&t.value).build())
         .collect::<Vec<_>>();
     let response = client
         .create_change_set()
@@ -133,54 +111,31 @@ pub async fn create_change_set(
         .send()
         .await
         .map_err(|e| Failure::from_sdk("CreateChangeSet", e))?;
-    Ok((
-        response.id().unwrap_or_default().to_string(),
-        response.stack_id().unwrap_or_default().to_string(),
-    ))
+    Ok((response.id().unwrap_or_default().to_string(), response.stack_id().unwrap_or_default().to_string()))
 }
 
 /// The change set with every page of its changes.
 pub async fn describe_change_set(client: &Client, id: &str) -> Result<ChangeSet, Failure> {
-    let mut pages = client
-        .describe_change_set()
-        .change_set_name(id)
-        .include_property_values(true)
-        .into_paginator()
-        .send();
+    let mut pages =
+        client.describe_change_set().change_set_name(id).include_property_values(true).into_paginator().send();
     let mut change_set: Option<ChangeSet> = None;
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| Failure::from_sdk("DescribeChangeSet", e))?;
-        let changes = page
-            .changes()
-            .iter()
-            .filter_map(|c| c.resource_change())
-            .map(|rc| Change {
-                action: rc
-                    .action()
-                    .map(|a| a.as_str().to_string())
-                    .unwrap_or_default(),
-                logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
-                resource_type: rc.resource_type().unwrap_or_default().to_string(),
-                physical_id: rc
-                    .physical_resource_id()
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_string),
-                replacement: rc.replacement().map(|r| r.as_str().to_string()),
-            });
+        let changes = page.changes().iter().filter_map(|c| c.resource_change()).map(|rc| Change {
+            action: rc.action().map(|a| a.as_str().to_string()).unwrap_or_default(),
+            logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
+            resource_type: rc.resource_type().unwrap_or_default().to_string(),
+            physical_id: rc.physical_resource_id().filter(|p| !p.is_empty()).map(str::to_string),
+            replacement: rc.replacement().map(|r| r.as_str().to_string()),
+        });
         match &mut change_set {
             Some(cs) => cs.changes.extend(changes),
             None => {
                 change_set = Some(ChangeSet {
                     id: page.change_set_id().unwrap_or(id).to_string(),
                     stack_id: page.stack_id().unwrap_or_default().to_string(),
-                    status: page
-                        .status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                    execution_status: page
-                        .execution_status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
+                    status: page.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    execution_status: page.execution_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
                     status_reason: page.status_reason().map(str::to_string),
                     changes: changes.collect(),
                 })
@@ -201,37 +156,19 @@ pub async fn execute_change_set(client: &Client, id: &str) -> Result<(), Failure
 }
 
 pub async fn delete_change_set(client: &Client, id: &str) -> Result<(), Failure> {
-    client
-        .delete_change_set()
-        .change_set_name(id)
-        .send()
-        .await
-        .map_err(|e| Failure::from_sdk("DeleteChangeSet", e))?;
+    client.delete_change_set().change_set_name(id).send().await.map_err(|e| Failure::from_sdk("DeleteChangeSet", e))?;
     Ok(())
 }
 
 pub async fn delete_stack(client: &Client, stack: &str) -> Result<(), Failure> {
-    client
-        .delete_stack()
-        .stack_name(stack)
-        .send()
-        .await
-        .map_err(|e| Failure::from_sdk("DeleteStack", e))?;
+    client.delete_stack().stack_name(stack).send().await.map_err(|e| Failure::from_sdk("DeleteStack", e))?;
     Ok(())
 }
 
 /// Events newer than `after` (an event id), newest first; all events when `after` is `None`.
 /// Reads further pages only until it meets `after`, so a long history costs one call.
-pub async fn events_since(
-    client: &Client,
-    stack: &str,
-    after: Option<&str>,
-) -> Result<Vec<StackEvent>, Failure> {
-    let mut pages = client
-        .describe_stack_events()
-        .stack_name(stack)
-        .into_paginator()
-        .send();
+pub async fn events_since(client: &Client, stack: &str, after: Option<&str>) -> Result<Vec<StackEvent>, Failure> {
+    let mut pages = client.describe_stack_events().stack_name(stack).into_paginator().send();
     let mut events = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| Failure::from_sdk("DescribeStackEvents", e))?;
@@ -259,20 +196,11 @@ pub async fn latest_events(client: &Client, stack: &str) -> Result<Vec<StackEven
 fn event(e: &aws_sdk_cloudformation::types::StackEvent) -> StackEvent {
     StackEvent {
         id: e.event_id().unwrap_or_default().to_string(),
-        timestamp: e
-            .timestamp()
-            .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
-            .unwrap_or_default(),
+        timestamp: e.timestamp().and_then(|t| t.fmt(DateTimeFormat::DateTime).ok()).unwrap_or_default(),
         logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
         resource_type: e.resource_type().unwrap_or_default().to_string(),
-        status: e
-            .resource_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        reason: e
-            .resource_status_reason()
-            .filter(|r| !r.is_empty())
-            .map(str::to_string),
+        status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        reason: e.resource_status_reason().filter(|r| !r.is_empty()).map(str::to_string),
     }
 }
 
@@ -284,23 +212,14 @@ pub struct Resource {
 }
 
 pub async fn resources(client: &Client, stack: &str) -> Result<Vec<Resource>, Failure> {
-    let mut pages = client
-        .list_stack_resources()
-        .stack_name(stack)
-        .into_paginator()
-        .send();
+    let mut pages = client.list_stack_resources().stack_name(stack).into_paginator().send();
     let mut resources = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| Failure::from_sdk("ListStackResources", e))?;
-        resources.extend(page.stack_resource_summaries().iter().map(|r| {
-            Resource {
-                logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
-                resource_type: r.resource_type().unwrap_or_default().to_string(),
-                physical_id: r
-                    .physical_resource_id()
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_string),
-            }
+        resources.extend(page.stack_resource_summaries().iter().map(|r| Resource {
+            logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+            resource_type: r.resource_type().unwrap_or_default().to_string(),
+            physical_id: r.physical_resource_id().filter(|p| !p.is_empty()).map(str::to_string),
         }));
     }
     Ok(resources)

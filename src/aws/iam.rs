@@ -27,22 +27,9 @@ pub async fn find_provider(client: &Client, issuer_url: &str) -> Result<Option<S
 }
 
 pub async fn get_provider(client: &Client, arn: &str) -> Result<Option<OidcProvider>, Failure> {
-    match client
-        .get_open_id_connect_provider()
-        .open_id_connect_provider_arn(arn)
-        .send()
-        .await
-    {
-        Ok(p) => Ok(Some(OidcProvider {
-            arn: arn.to_string(),
-            client_ids: p.client_id_list().to_vec(),
-        })),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
-            Ok(None)
-        }
+    match client.get_open_id_connect_provider().open_id_connect_provider_arn(arn).send().await {
+        Ok(p) => Ok(Some(OidcProvider { arn: arn.to_string(), client_ids: p.client_id_list().to_vec() })),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => Ok(None),
         Err(e) => Err(Failure::from_sdk("GetOpenIDConnectProvider", e)),
     }
 }
@@ -50,8 +37,7 @@ pub async fn get_provider(client: &Client, arn: &str) -> Result<Option<OidcProvi
 /// `arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com`
 /// → `https://token.actions.githubusercontent.com`
 pub fn provider_url_of(arn: &str) -> Option<String> {
-    arn.split_once(":oidc-provider/")
-        .map(|(_, host)| format!("https://{host}"))
+    arn.split_once(":oidc-provider/").map(|(_, host)| format!("https://{host}"))
 }
 
 #[cfg(test)]
@@ -61,17 +47,12 @@ mod tests {
     #[test]
     fn the_provider_url_is_read_from_its_arn() {
         assert_eq!(
-            provider_url_of(
-                "arn:aws-cn:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
-            )
-            .as_deref(),
+            provider_url_of("arn:aws-cn:iam::111122223333:oidc-provider/token.actions.githubusercontent.com")
+                .as_deref(),
             Some("https://token.actions.githubusercontent.com")
         );
         assert_eq!(
-            provider_url_of(
-                "arn:aws:iam::111122223333:oidc-provider/ghe.example.com/_services/token"
-            )
-            .as_deref(),
+            provider_url_of("arn:aws:iam::111122223333:oidc-provider/ghe.example.com/_services/token").as_deref(),
             Some("https://ghe.example.com/_services/token")
         );
         assert_eq!(provider_url_of("arn:aws:iam::111122223333:role/x"), None);

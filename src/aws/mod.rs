@@ -11,7 +11,7 @@ use std::fmt::Debug;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_cloudformation::config::ProvideCredentials;
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_types::os_shim_internal::{Env, Fs};
 use aws_types::region::Region;
 
@@ -35,10 +35,7 @@ pub async fn connect(args: &AwsArgs) -> Result<Account, Error> {
             "--endpoint-url '{url}': give a full URL such as https://cloudformation.us-east-1.amazonaws.com"
         )));
     }
-    let profile = args
-        .profile
-        .clone()
-        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+    let profile = args.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
     if let Some(name) = &profile {
         ensure_profile_exists(name, args.profile.is_some()).await?;
     }
@@ -56,26 +53,15 @@ pub async fn connect(args: &AwsArgs) -> Result<Account, Error> {
     let config = loader.load().await;
 
     let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
-        let from_profile = profile
-            .as_ref()
-            .map(|p| format!(" or a region in profile '{p}'"))
-            .unwrap_or_default();
-        Error::input(format!(
-            "--region: no AWS region is set; pass --region or set AWS_REGION{from_profile}"
-        ))
+        let from_profile = profile.as_ref().map(|p| format!(" or a region in profile '{p}'")).unwrap_or_default();
+        Error::input(format!("--region: no AWS region is set; pass --region or set AWS_REGION{from_profile}"))
     })?;
 
     // Resolving credentials here, once, turns "no credentials" into a clear error before any
     // request is built; the SDK caches them for the calls that follow.
-    let credentials = config
-        .credentials_provider()
-        .ok_or_else(|| Error::aws(no_credentials(profile.as_deref())))?;
-    if let Err(e) = credentials.provide_credentials().await {
-        return Err(Error::aws(format!(
-            "{}: {}",
-            no_credentials(profile.as_deref()),
-            DisplayErrorContext(&e)
-        )));
+    let credentials = config.credentials_provider().ok_or_else(|| Error::aws(no_credentials(profile.as_deref())))?;
+    if credentials.provide_credentials().await.is_err() {
+        return Err(Error::aws(no_credentials(profile.as_deref())));
     }
 
     Ok(Account {
@@ -88,7 +74,9 @@ pub async fn connect(args: &AwsArgs) -> Result<Account, Error> {
 
 fn no_credentials(profile: Option<&str>) -> String {
     match profile {
-        Some(p) => format!("no usable AWS credentials for profile '{p}'; run `aws configure --profile {p}` or `aws sso login --profile {p}`"),
+        Some(p) => format!(
+            "no usable AWS credentials for profile '{p}'; run `aws configure --profile {p}` or `aws sso login --profile {p}`"
+        ),
         None => "no AWS credentials found; pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
     }
 }
@@ -96,19 +84,11 @@ fn no_credentials(profile: Option<&str>) -> String {
 /// The SDK silently falls back to no region and no credentials for an unknown profile; say
 /// which profile is unknown instead.
 async fn ensure_profile_exists(name: &str, from_flag: bool) -> Result<(), Error> {
-    let profiles =
-        aws_config::profile::load(&Fs::real(), &Env::real(), &Default::default(), None).await;
-    if profiles
-        .as_ref()
-        .is_ok_and(|set| set.get_profile(name).is_some())
-    {
+    let profiles = aws_config::profile::load(&Fs::real(), &Env::real(), &Default::default(), None).await;
+    if profiles.as_ref().is_ok_and(|set| set.get_profile(name).is_some()) {
         return Ok(());
     }
-    let source = if from_flag {
-        "--profile"
-    } else {
-        "AWS_PROFILE"
-    };
+    let source = if from_flag { "--profile" } else { "AWS_PROFILE" };
     Err(Error::input(format!(
         "{source} '{name}': no such profile in the AWS config or credentials files; \
          `aws configure list-profiles` lists them"
@@ -139,19 +119,13 @@ impl Failure {
         let detail = match &err {
             SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => format!(
                 "could not reach AWS ({}); check the network, --endpoint-url and AWS_ENDPOINT_URL",
-                DisplayErrorContext(&err)
+                innermost(&err)
             ),
             SdkError::TimeoutError(_) => "AWS did not answer in time; run again".to_string(),
-            SdkError::ServiceError(_) => {
-                explain(code.as_deref(), err.message().unwrap_or_default())
-            }
-            _ => DisplayErrorContext(&err).to_string(),
+            SdkError::ServiceError(_) => explain(code.as_deref(), err.message().unwrap_or_default()),
+            _ => innermost(&err),
         };
-        Failure {
-            operation,
-            code,
-            detail,
-        }
+        Failure { operation, code, detail }
     }
 }
 
@@ -161,29 +135,28 @@ impl From<Failure> for Error {
     }
 }
 
+/// The first cause in an error chain, e.g. "Connection refused (os error 111)".
+fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
 fn is_throttling_code(code: &str) -> bool {
-    matches!(
-        code,
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException"
-    )
+    matches!(code, "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException")
 }
 
 /// The fix for the service errors users meet most.
 fn explain(code: Option<&str>, message: &str) -> String {
     match code {
-        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
-            match missing_permission(message) {
-                Some(action) => format!(
-                    "access denied: the caller may not {action}; allow it in the caller's IAM policy"
-                ),
-                None => format!(
-                    "access denied ({message}); allow this operation in the caller's IAM policy"
-                ),
-            }
-        }
+        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => match missing_permission(message) {
+            Some(action) => format!("access denied: the caller may not {action}; allow it in the caller's IAM policy"),
+            None => format!("access denied ({message}); allow this operation in the caller's IAM policy"),
+        },
         Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired") => {
-            "the AWS credentials have expired; refresh them (e.g. `aws sso login`) and run again"
-                .into()
+            "the AWS credentials have expired; refresh them (e.g. `aws sso login`) and run again".into()
         }
         Some(
             code @ ("InvalidClientTokenId"
@@ -191,9 +164,7 @@ fn explain(code: Option<&str>, message: &str) -> String {
             | "SignatureDoesNotMatch"
             | "InvalidAccessKeyId"
             | "IncompleteSignature"),
-        ) => format!(
-            "AWS rejected the credentials ({code}); check the profile's access key and secret"
-        ),
+        ) => format!("AWS rejected the credentials ({code}); check the profile's access key and secret"),
         Some(code) if is_throttling_code(code) => format!(
             "AWS kept throttling requests after retries ({code}); wait a minute and run again, or raise AWS_MAX_ATTEMPTS"
         ),
@@ -205,9 +176,7 @@ fn explain(code: Option<&str>, message: &str) -> String {
 /// `...is not authorized to perform: cloudformation:CreateChangeSet on resource...`
 fn missing_permission(message: &str) -> Option<&str> {
     let rest = message.split_once("perform: ")?.1;
-    rest.split_whitespace()
-        .next()
-        .map(|a| a.trim_end_matches([',', '.']))
+    rest.split_whitespace().next().map(|a| a.trim_end_matches([',', '.']))
 }
 
 #[cfg(test)]
@@ -228,23 +197,14 @@ mod tests {
     #[test]
     fn credential_and_throttling_errors_say_what_to_do() {
         assert!(explain(Some("ExpiredToken"), "").contains("aws sso login"));
-        assert!(
-            explain(Some("InvalidClientTokenId"), "").contains("check the profile's access key")
-        );
+        assert!(explain(Some("InvalidClientTokenId"), "").contains("check the profile's access key"));
         assert!(explain(Some("Throttling"), "Rate exceeded").contains("AWS_MAX_ATTEMPTS"));
-        assert_eq!(
-            explain(Some("ValidationError"), "bad"),
-            "ValidationError: bad"
-        );
+        assert_eq!(explain(Some("ValidationError"), "bad"), "ValidationError: bad");
     }
 
     #[test]
     fn throttling_is_recognised() {
-        let f = |code: &str| Failure {
-            operation: "DescribeStacks",
-            code: Some(code.into()),
-            detail: String::new(),
-        };
+        let f = |code: &str| Failure { operation: "DescribeStacks", code: Some(code.into()), detail: String::new() };
         assert!(f("Throttling").throttled());
         assert!(f("RequestLimitExceeded").throttled());
         assert!(!f("ValidationError").throttled());

@@ -12,11 +12,7 @@ pub struct Identity {
 }
 
 pub async fn caller_identity(client: &Client) -> Result<Identity, Failure> {
-    let response = client
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| Failure::from_sdk("GetCallerIdentity", e))?;
+    let response = client.get_caller_identity().send().await.map_err(|e| Failure::from_sdk("GetCallerIdentity", e))?;
     Ok(Identity {
         account: response.account().unwrap_or_default().to_string(),
         arn: response.arn().unwrap_or_default().to_string(),

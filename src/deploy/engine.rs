@@ -30,22 +30,11 @@ pub enum Mode {
 
 enum Phase {
     Inspect,
-    CreateChangeSet {
-        template: String,
-    },
-    AwaitChangeSet {
-        id: String,
-    },
-    Review {
-        change_set: ChangeSet,
-    },
-    Execute {
-        change_set: ChangeSet,
-    },
-    Follow {
-        change_set: ChangeSet,
-        after: Option<String>,
-    },
+    CreateChangeSet { template: String },
+    AwaitChangeSet { id: String },
+    Review { change_set: ChangeSet },
+    Execute { change_set: ChangeSet },
+    Follow { change_set: ChangeSet, after: Option<String> },
     Done(Report),
 }
 
@@ -125,19 +114,15 @@ impl<'a> Deploy<'a> {
                 ));
                 self.identity = Some(identity);
                 self.stack_id = stack.as_ref().map(|s| s.id.clone());
-                self.kind = match states::disposition(
-                    &self.spec.stack_name,
-                    stack.as_ref().map(|s| s.status.as_str()),
-                ) {
+                self.kind = match states::disposition(&self.spec.stack_name, stack.as_ref().map(|s| s.status.as_str()))
+                {
                     Disposition::Plan(kind) => kind,
                     Disposition::Refuse(why) => return Err(Error::aws(why)),
                 };
                 let provider = provider::plan(self.account, self.spec, stack.as_ref()).await?;
                 self.ui.say(&describe_provider(&provider));
                 match template::render(self.spec, &provider) {
-                    Some(template) => Phase::CreateChangeSet {
-                        template: template::to_json(&template),
-                    },
+                    Some(template) => Phase::CreateChangeSet { template: template::to_json(&template) },
                     None => {
                         self.ui.say("Nothing to deploy: add --repo-pattern to make a role that trusts this provider.");
                         Phase::Done(self.report(Outcome::NothingToDeploy, None, Default::default()))
@@ -168,16 +153,10 @@ impl<'a> Deploy<'a> {
                 let spinner = self.ui.spinner("Creating change set");
                 let change_set = poll::until(async || {
                     let cs = cloudformation::describe_change_set(cfn, &id).await?;
-                    Ok(
-                        match states::readiness(
-                            &cs.status,
-                            &cs.execution_status,
-                            cs.status_reason.as_deref(),
-                        ) {
-                            Readiness::Pending => Step::Wait,
-                            readiness => Step::Done((cs, readiness)),
-                        },
-                    )
+                    Ok(match states::readiness(&cs.status, &cs.execution_status, cs.status_reason.as_deref()) {
+                        Readiness::Pending => Step::Wait,
+                        readiness => Step::Done((cs, readiness)),
+                    })
                 })
                 .await?;
                 drop(spinner);
@@ -190,9 +169,7 @@ impl<'a> Deploy<'a> {
                         Phase::Done(self.report(Outcome::NoChanges, None, outputs))
                     }
                     (_, Readiness::Failed(reason)) => {
-                        return Err(Error::aws(format!(
-                            "the change set could not be created: {reason}"
-                        )));
+                        return Err(Error::aws(format!("the change set could not be created: {reason}")));
                     }
                     (_, Readiness::Pending) => {
                         unreachable!("the poll ends only when the change set is no longer pending")
@@ -200,48 +177,30 @@ impl<'a> Deploy<'a> {
                 }
             }
             Phase::Review { change_set } => {
-                self.ui
-                    .say(&report::change_table(self.ui, &change_set.changes));
+                self.ui.say(&report::change_table(self.ui, &change_set.changes));
                 self.ui.say(&report::summary(&change_set.changes));
                 match self.mode {
                     Mode::Plan => {
                         self.clean_up().await;
-                        self.ui.say(
-                            "Plan only: the change set was deleted and the stack left as it was.",
-                        );
+                        self.ui.say("Plan only: the change set was deleted and the stack left as it was.");
                         if self.kind == ChangeSetKind::Create {
                             self.stack_id = None;
                         }
-                        Phase::Done(self.report(
-                            Outcome::Planned,
-                            Some(change_set),
-                            Default::default(),
-                        ))
+                        Phase::Done(self.report(Outcome::Planned, Some(change_set), Default::default()))
                     }
                     Mode::Apply { yes } => {
                         self.ui.say(&format!(
                             "Change set: {}",
-                            report::console_link(
-                                &self.account.region,
-                                &change_set.stack_id,
-                                &change_set.id
-                            )
+                            report::console_link(&self.account.region, &change_set.stack_id, &change_set.id)
                         ));
-                        self.ui
-                            .confirm(
-                                &format!("Execute this change set on {}?", self.spec.stack_name),
-                                yes,
-                            )
-                            .await?;
+                        self.ui.confirm(&format!("Execute this change set on {}?", self.spec.stack_name), yes).await?;
                         Phase::Execute { change_set }
                     }
                 }
             }
             Phase::Execute { change_set } => {
-                let after = cloudformation::latest_events(cfn, &change_set.stack_id)
-                    .await?
-                    .first()
-                    .map(|e| e.id.clone());
+                let after =
+                    cloudformation::latest_events(cfn, &change_set.stack_id).await?.first().map(|e| e.id.clone());
                 cloudformation::execute_change_set(cfn, &change_set.id).await?;
                 // The change set now belongs to the stack's history, and the stack to AWS.
                 self.leftovers = Leftovers::default();
@@ -260,12 +219,8 @@ impl<'a> Deploy<'a> {
                 .await?;
                 self.executing = false;
                 if ending.outcome == Settled::Failed {
-                    let cause = states::root_cause(&ending.events)
-                        .unwrap_or_else(|| "no reason recorded".to_string());
-                    let mut message = format!(
-                        "stack '{}' ended {}: {cause}",
-                        self.spec.stack_name, ending.status
-                    );
+                    let cause = states::root_cause(&ending.events).unwrap_or_else(|| "no reason recorded".to_string());
+                    let mut message = format!("stack '{}' ended {}: {cause}", self.spec.stack_name, ending.status);
                     if self.kind == ChangeSetKind::Create && ending.status == "ROLLBACK_COMPLETE" {
                         message.push_str(&self.delete_failed_stack(&change_set.stack_id).await);
                     }
@@ -282,16 +237,9 @@ impl<'a> Deploy<'a> {
         })
     }
 
-    fn report(
-        &self,
-        result: Outcome,
-        change_set: Option<ChangeSet>,
-        outputs: BTreeMap<String, String>,
-    ) -> Report {
+    fn report(&self, result: Outcome, change_set: Option<ChangeSet>, outputs: BTreeMap<String, String>) -> Report {
         Report {
-            account: self
-                .ui
-                .account(self.identity.as_ref().map_or("", |i| i.account.as_str())),
+            account: self.ui.account(self.identity.as_ref().map_or("", |i| i.account.as_str())),
             region: self.account.region.clone(),
             stack_name: self.spec.stack_name.clone(),
             stack_id: self.stack_id.clone(),
@@ -344,8 +292,7 @@ impl<'a> Deploy<'a> {
                 ));
             }
         } else if let Some(id) = leftovers.change_set
-            && let Err(e) =
-                cloudformation::delete_change_set(&self.account.cloudformation, &id).await
+            && let Err(e) = cloudformation::delete_change_set(&self.account.cloudformation, &id).await
         {
             self.ui.warn(&format!(
                 "could not delete change set {id}: {e}; delete it with `aws cloudformation delete-change-set --change-set-name {id}`"
@@ -378,9 +325,6 @@ fn describe_provider(provider: &ProviderPlan) -> String {
 
 /// Unique per run (time and process), and valid: `^[a-zA-Z][-a-zA-Z0-9]*$`.
 fn change_set_name() -> String {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or_default();
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
     format!("gh-oidc-{millis}-{}", std::process::id())
 }

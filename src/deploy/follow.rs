@@ -41,8 +41,7 @@ impl Follow<'_> {
             let status = cloudformation::describe_stack(cfn, self.stack_id)
                 .await?
                 .map_or_else(|| "DELETE_COMPLETE".to_string(), |s| s.status);
-            let mut new =
-                cloudformation::events_since(cfn, self.stack_id, after.as_deref()).await?;
+            let mut new = cloudformation::events_since(cfn, self.stack_id, after.as_deref()).await?;
             let progressed = !new.is_empty();
             if let Some(newest) = new.first() {
                 after = Some(newest.id.clone());
@@ -57,11 +56,7 @@ impl Follow<'_> {
             started |= outcome == Settled::Running;
             spinner.set_message(status.clone());
             Ok(if started && outcome != Settled::Running {
-                Step::Done(Ending {
-                    status,
-                    outcome,
-                    events: std::mem::take(&mut history),
-                })
+                Step::Done(Ending { status, outcome, events: std::mem::take(&mut history) })
             } else if progressed {
                 Step::Progressed
             } else {

@@ -24,16 +24,8 @@ impl Default for Backoff {
 impl Backoff {
     /// The delay before the next poll. `throttled` says the last poll was throttled.
     pub fn next_delay(&mut self, throttled: bool) -> Duration {
-        let delay = if throttled {
-            (self.next * 2).min(THROTTLED_MAX)
-        } else {
-            self.next.min(CALM_MAX)
-        };
-        self.next = if throttled {
-            delay
-        } else {
-            delay.mul_f32(1.5).min(CALM_MAX)
-        };
+        let delay = if throttled { (self.next * 2).min(THROTTLED_MAX) } else { self.next.min(CALM_MAX) };
+        self.next = if throttled { delay } else { delay.mul_f32(1.5).min(CALM_MAX) };
         delay
     }
 

@@ -18,11 +18,8 @@ pub async fn plan(account: &Account, spec: &Spec, stack: Option<&Stack>) -> Resu
                 return Ok(ProviderPlan::Create);
             };
             if let Some(stack) = stack {
-                let resources =
-                    cloudformation::resources(&account.cloudformation, &stack.id).await?;
-                if resources.iter().any(|r| {
-                    r.resource_type == PROVIDER_TYPE && r.physical_id.as_ref() == Some(&arn)
-                }) {
+                let resources = cloudformation::resources(&account.cloudformation, &stack.id).await?;
+                if resources.iter().any(|r| r.resource_type == PROVIDER_TYPE && r.physical_id.as_ref() == Some(&arn)) {
                     return Ok(ProviderPlan::Create);
                 }
             }
@@ -48,11 +45,7 @@ fn check_audience(arn: &str, client_ids: &[String], audience: &str) -> Result<()
         "the provider {arn} does not accept the audience '{audience}' (its client ids: {}); add it with \
          `aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn {arn} --client-id {audience}` \
          or pass --audience with one it accepts",
-        if client_ids.is_empty() {
-            "none".to_string()
-        } else {
-            client_ids.join(", ")
-        }
+        if client_ids.is_empty() { "none".to_string() } else { client_ids.join(", ") }
     )))
 }
 
@@ -65,11 +58,7 @@ mod tests {
         let ids = vec!["sigstore".to_string()];
         assert!(check_audience("arn", &["sts.amazonaws.com".into()], "sts.amazonaws.com").is_ok());
         let err = check_audience("arn:p", &ids, "sts.amazonaws.com").unwrap_err();
-        assert!(err.message.contains(
-            "does not accept the audience 'sts.amazonaws.com' (its client ids: sigstore)"
-        ));
-        assert!(err.message.contains(
-            "add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn arn:p"
-        ));
+        assert!(err.message.contains("does not accept the audience 'sts.amazonaws.com' (its client ids: sigstore)"));
+        assert!(err.message.contains("add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn arn:p"));
     }
 }

@@ -15,8 +15,7 @@ pub fn disposition(stack_name: &str, status: Option<&str>) -> Disposition {
     let Some(status) = status else {
         return Disposition::Plan(ChangeSetKind::Create);
     };
-    let refuse =
-        |why: String| Disposition::Refuse(format!("stack '{stack_name}' is {status}: {why}"));
+    let refuse = |why: String| Disposition::Refuse(format!("stack '{stack_name}' is {status}: {why}"));
     match status {
         "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => refuse(format!(
             "its creation failed and it holds nothing; delete it with `gh-oidc teardown --stack-name {stack_name}` and run again"
@@ -49,10 +48,7 @@ pub enum Readiness {
     Failed(String),
 }
 
-const NO_CHANGES: [&str; 2] = [
-    "The submitted information didn't contain changes.",
-    "No updates are to be performed.",
-];
+const NO_CHANGES: [&str; 2] = ["The submitted information didn't contain changes.", "No updates are to be performed."];
 
 pub fn readiness(status: &str, execution_status: &str, reason: Option<&str>) -> Readiness {
     match (status, execution_status) {
@@ -61,12 +57,9 @@ pub fn readiness(status: &str, execution_status: &str, reason: Option<&str>) -> 
         // CloudFormation can report the change set complete a moment before it may be executed.
         ("CREATE_COMPLETE", "UNAVAILABLE" | "") => Readiness::Pending,
         ("CREATE_COMPLETE", "OBSOLETE") => Readiness::Failed(
-            "the stack changed while the change set was being made, so it is obsolete; run again"
-                .to_string(),
+            "the stack changed while the change set was being made, so it is obsolete; run again".to_string(),
         ),
-        ("FAILED", _) if reason.is_some_and(|r| NO_CHANGES.iter().any(|n| r.contains(n))) => {
-            Readiness::NoChanges
-        }
+        ("FAILED", _) if reason.is_some_and(|r| NO_CHANGES.iter().any(|n| r.contains(n))) => Readiness::NoChanges,
         _ => Readiness::Failed(reason.unwrap_or("no reason given").to_string()),
     }
 }
@@ -98,12 +91,7 @@ pub fn root_cause(events: &[StackEvent]) -> Option<String> {
         .filter(|e| e.status.ends_with("_FAILED"))
         .filter_map(|e| e.reason.as_deref().map(|r| (e, r)))
         .find(|(_, reason)| !reason.contains("cancelled"))
-        .map(|(e, reason)| {
-            format!(
-                "{} ({}) {}: {}",
-                e.logical_id, e.resource_type, e.status, reason
-            )
-        })
+        .map(|(e, reason)| format!("{} ({}) {}: {}", e.logical_id, e.resource_type, e.status, reason))
 }
 
 #[cfg(test)]
@@ -123,21 +111,9 @@ mod tests {
 
     #[test]
     fn a_missing_stack_is_created_and_complete_ones_updated() {
-        assert_eq!(
-            disposition("s", None),
-            Disposition::Plan(ChangeSetKind::Create)
-        );
-        for s in [
-            "CREATE_COMPLETE",
-            "UPDATE_COMPLETE",
-            "UPDATE_ROLLBACK_COMPLETE",
-            "IMPORT_COMPLETE",
-        ] {
-            assert_eq!(
-                disposition("s", Some(s)),
-                Disposition::Plan(ChangeSetKind::Update),
-                "{s}"
-            );
+        assert_eq!(disposition("s", None), Disposition::Plan(ChangeSetKind::Create));
+        for s in ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"] {
+            assert_eq!(disposition("s", Some(s)), Disposition::Plan(ChangeSetKind::Update), "{s}");
         }
     }
 
@@ -148,23 +124,11 @@ mod tests {
             ("CREATE_FAILED", "gh-oidc teardown --stack-name s"),
             ("ROLLBACK_FAILED", "gh-oidc teardown --stack-name s"),
             ("REVIEW_IN_PROGRESS", "gh-oidc teardown --stack-name s"),
-            (
-                "UPDATE_ROLLBACK_FAILED",
-                "continue-update-rollback --stack-name s",
-            ),
+            ("UPDATE_ROLLBACK_FAILED", "continue-update-rollback --stack-name s"),
             ("DELETE_FAILED", "run teardown again"),
-            (
-                "UPDATE_IN_PROGRESS",
-                "gh-oidc status --follow --stack-name s",
-            ),
-            (
-                "DELETE_IN_PROGRESS",
-                "gh-oidc status --follow --stack-name s",
-            ),
-            (
-                "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
-                "gh-oidc status --follow",
-            ),
+            ("UPDATE_IN_PROGRESS", "gh-oidc status --follow --stack-name s"),
+            ("DELETE_IN_PROGRESS", "gh-oidc status --follow --stack-name s"),
+            ("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "gh-oidc status --follow"),
         ] {
             match disposition("s", Some(status)) {
                 Disposition::Refuse(m) => {
@@ -178,22 +142,10 @@ mod tests {
 
     #[test]
     fn change_set_readiness() {
-        assert_eq!(
-            readiness("CREATE_PENDING", "UNAVAILABLE", None),
-            Readiness::Pending
-        );
-        assert_eq!(
-            readiness("CREATE_IN_PROGRESS", "UNAVAILABLE", None),
-            Readiness::Pending
-        );
-        assert_eq!(
-            readiness("CREATE_COMPLETE", "UNAVAILABLE", None),
-            Readiness::Pending
-        );
-        assert_eq!(
-            readiness("CREATE_COMPLETE", "AVAILABLE", None),
-            Readiness::Ready
-        );
+        assert_eq!(readiness("CREATE_PENDING", "UNAVAILABLE", None), Readiness::Pending);
+        assert_eq!(readiness("CREATE_IN_PROGRESS", "UNAVAILABLE", None), Readiness::Pending);
+        assert_eq!(readiness("CREATE_COMPLETE", "UNAVAILABLE", None), Readiness::Pending);
+        assert_eq!(readiness("CREATE_COMPLETE", "AVAILABLE", None), Readiness::Ready);
         assert!(
             matches!(readiness("CREATE_COMPLETE", "OBSOLETE", None), Readiness::Failed(m) if m.contains("obsolete"))
         );
@@ -207,14 +159,7 @@ mod tests {
             ),
             Readiness::NoChanges
         );
-        assert_eq!(
-            readiness(
-                "FAILED",
-                "UNAVAILABLE",
-                Some("No updates are to be performed.")
-            ),
-            Readiness::NoChanges
-        );
+        assert_eq!(readiness("FAILED", "UNAVAILABLE", Some("No updates are to be performed.")), Readiness::NoChanges);
         assert_eq!(
             readiness("FAILED", "UNAVAILABLE", Some("Template format error")),
             Readiness::Failed("Template format error".into())
@@ -223,29 +168,16 @@ mod tests {
 
     #[test]
     fn settled_states() {
-        for s in [
-            "CREATE_IN_PROGRESS",
-            "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
-            "ROLLBACK_IN_PROGRESS",
-            "REVIEW_IN_PROGRESS",
-        ] {
+        for s in
+            ["CREATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "REVIEW_IN_PROGRESS"]
+        {
             assert_eq!(settled(s), Settled::Running, "{s}");
         }
-        for s in [
-            "CREATE_COMPLETE",
-            "UPDATE_COMPLETE",
-            "DELETE_COMPLETE",
-            "IMPORT_COMPLETE",
-        ] {
+        for s in ["CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE", "IMPORT_COMPLETE"] {
             assert_eq!(settled(s), Settled::Succeeded, "{s}");
         }
-        for s in [
-            "ROLLBACK_COMPLETE",
-            "UPDATE_ROLLBACK_COMPLETE",
-            "DELETE_FAILED",
-            "CREATE_FAILED",
-            "ROLLBACK_FAILED",
-        ] {
+        for s in ["ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "DELETE_FAILED", "CREATE_FAILED", "ROLLBACK_FAILED"]
+        {
             assert_eq!(settled(s), Settled::Failed, "{s}");
         }
     }
@@ -254,16 +186,8 @@ mod tests {
     fn the_root_cause_is_the_earliest_real_failure() {
         let newest_first = [
             event("stack", "ROLLBACK_COMPLETE", None),
-            event(
-                "Provider",
-                "CREATE_FAILED",
-                Some("Resource creation cancelled"),
-            ),
-            event(
-                "Role",
-                "CREATE_FAILED",
-                Some("Role with name x already exists"),
-            ),
+            event("Provider", "CREATE_FAILED", Some("Resource creation cancelled")),
+            event("Role", "CREATE_FAILED", Some("Role with name x already exists")),
             event("Role", "CREATE_IN_PROGRESS", None),
         ];
         assert_eq!(

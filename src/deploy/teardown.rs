@@ -22,18 +22,10 @@ pub async fn teardown(account: &Account, ui: &Ui, stack_name: &str, yes: bool) -
 }
 
 /// `deleting` turns true once DeleteStack has been sent.
-async fn delete(
-    account: &Account,
-    ui: &Ui,
-    stack_name: &str,
-    yes: bool,
-    deleting: &mut bool,
-) -> Result<Report> {
+async fn delete(account: &Account, ui: &Ui, stack_name: &str, yes: bool, deleting: &mut bool) -> Result<Report> {
     let cfn = &account.cloudformation;
-    let (identity, stack) = tokio::try_join!(
-        sts::caller_identity(&account.sts),
-        cloudformation::describe_stack(cfn, stack_name)
-    )?;
+    let (identity, stack) =
+        tokio::try_join!(sts::caller_identity(&account.sts), cloudformation::describe_stack(cfn, stack_name))?;
     let mut report = Report {
         account: ui.account(&identity.account),
         region: account.region.clone(),
@@ -68,30 +60,14 @@ async fn delete(
     ));
     ui.say(&report::change_table(ui, &report.changes));
     ui.say(&report::summary(&report.changes));
-    ui.confirm(
-        &format!("Delete stack {stack_name} and everything in it?"),
-        yes,
-    )
-    .await?;
+    ui.confirm(&format!("Delete stack {stack_name} and everything in it?"), yes).await?;
 
-    let after = cloudformation::latest_events(cfn, &stack.id)
-        .await?
-        .first()
-        .map(|e| e.id.clone());
+    let after = cloudformation::latest_events(cfn, &stack.id).await?.first().map(|e| e.id.clone());
     cloudformation::delete_stack(cfn, &stack.id).await?;
     *deleting = true;
-    let ending = Follow {
-        account,
-        ui,
-        stack_id: &stack.id,
-        after,
-        started: false,
-    }
-    .run()
-    .await?;
+    let ending = Follow { account, ui, stack_id: &stack.id, after, started: false }.run().await?;
     if ending.outcome == Settled::Failed {
-        let cause =
-            states::root_cause(&ending.events).unwrap_or_else(|| "no reason recorded".to_string());
+        let cause = states::root_cause(&ending.events).unwrap_or_else(|| "no reason recorded".to_string());
         return Err(Error::aws(format!(
             "stack '{stack_name}' ended {}: {cause}; fix that resource and run teardown again",
             ending.status

@@ -36,15 +36,10 @@ impl TestAccount {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         // Random per run and per test, so re-runs against a long-lived emulator do not collide.
-        let seed =
-            RandomState::new().hash_one((std::process::id(), n, std::time::SystemTime::now()));
+        let seed = RandomState::new().hash_one((std::process::id(), n, std::time::SystemTime::now()));
         let id = format!("{}{:011}", 1 + seed % 9, seed % 100_000_000_000);
         let dir = tempfile::tempdir().expect("a temp dir");
-        std::fs::write(
-            dir.path().join("config"),
-            format!("[profile {PROFILE}]\nregion = {REGION}\n"),
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("config"), format!("[profile {PROFILE}]\nregion = {REGION}\n")).unwrap();
         std::fs::write(
             dir.path().join("credentials"),
             format!("[{PROFILE}]\naws_access_key_id = {id}\naws_secret_access_key = test\n"),
@@ -56,8 +51,7 @@ impl TestAccount {
     /// The binary, with this account's profile and nothing from the developer's environment.
     pub fn gh_oidc(&self, args: &[&str]) -> Command {
         let mut cmd = self.bare(args);
-        cmd.env("AWS_ENDPOINT_URL", endpoint())
-            .args(["--profile", PROFILE]);
+        cmd.env("AWS_ENDPOINT_URL", endpoint()).args(["--profile", PROFILE]);
         cmd
     }
 
@@ -114,10 +108,7 @@ impl TestAccount {
     }
 
     pub fn provider_arn(&self) -> String {
-        format!(
-            "arn:aws:iam::{}:oidc-provider/token.actions.githubusercontent.com",
-            self.id
-        )
+        format!("arn:aws:iam::{}:oidc-provider/token.actions.githubusercontent.com", self.id)
     }
 
     /// The stack's status, or `None` when there is no such stack.
@@ -127,10 +118,7 @@ impl TestAccount {
             Ok(r) => r.stacks()[0].stack_status().map(|s| s.as_str().to_string()),
             Err(e) => {
                 let text = format!("{:?}", e);
-                assert!(
-                    text.contains("does not exist"),
-                    "DescribeStacks failed: {text}"
-                );
+                assert!(text.contains("does not exist"), "DescribeStacks failed: {text}");
                 None
             }
         }
@@ -138,75 +126,39 @@ impl TestAccount {
 
     pub async fn change_set_count(&self, stack: &str) -> usize {
         let cfn = self.cloudformation().await;
-        let listed = cfn
-            .list_change_sets()
-            .stack_name(stack)
-            .send()
-            .await
-            .expect("ListChangeSets");
+        let listed = cfn.list_change_sets().stack_name(stack).send().await.expect("ListChangeSets");
         listed.summaries().len()
     }
 
     /// The account's OIDC provider ARNs. An `unknown` ARN means the emulator's test plugin
     /// did not load and CloudFormation faked the provider: fail loudly.
     pub async fn provider_arns(&self) -> Vec<String> {
-        let listed = self
-            .iam()
-            .await
-            .list_open_id_connect_providers()
-            .send()
-            .await
-            .expect("ListOpenIDConnectProviders");
-        let arns: Vec<String> = listed
-            .open_id_connect_provider_list()
-            .iter()
-            .filter_map(|p| p.arn())
-            .map(String::from)
-            .collect();
-        assert!(
-            !arns.iter().any(|a| a.contains("unknown")),
-            "the emulator faked the provider: {arns:?}"
-        );
+        let listed =
+            self.iam().await.list_open_id_connect_providers().send().await.expect("ListOpenIDConnectProviders");
+        let arns: Vec<String> =
+            listed.open_id_connect_provider_list().iter().filter_map(|p| p.arn()).map(String::from).collect();
+        assert!(!arns.iter().any(|a| a.contains("unknown")), "the emulator faked the provider: {arns:?}");
         arns
     }
 
     /// The role's trust policy as JSON.
     pub async fn trust_policy(&self, role: &str) -> serde_json::Value {
-        let got = self
-            .iam()
-            .await
-            .get_role()
-            .role_name(role)
-            .send()
-            .await
-            .expect("GetRole");
-        let document = got
-            .role()
-            .and_then(|r| r.assume_role_policy_document())
-            .expect("a trust policy");
+        let got = self.iam().await.get_role().role_name(role).send().await.expect("GetRole");
+        let document = got.role().and_then(|r| r.assume_role_policy_document()).expect("a trust policy");
         // IAM returns the document URL-encoded.
-        let decoded = percent_encoding::percent_decode_str(document)
-            .decode_utf8()
-            .unwrap();
+        let decoded = percent_encoding::percent_decode_str(document).decode_utf8().unwrap();
         serde_json::from_str(&decoded).expect("the trust policy is JSON")
     }
 
     pub async fn role_exists(&self, role: &str) -> bool {
-        self.iam()
-            .await
-            .get_role()
-            .role_name(role)
-            .send()
-            .await
-            .is_ok()
+        self.iam().await.get_role().role_name(role).send().await.is_ok()
     }
 }
 
 /// A unique name for stacks and roles, as the emulator's state is shared.
 pub fn unique(prefix: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let seed =
-        RandomState::new().hash_one((std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)));
+    let seed = RandomState::new().hash_one((std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)));
     format!("{prefix}-{:08x}", seed as u32)
 }
 

@@ -1,0 +1,144 @@
+//! What a user sees before anything reaches AWS: help, input errors, configuration errors,
+//! and `render`. AWS_ENDPOINT_URL points at a closed port, so a command that sent anything
+//! would fail with "could not reach AWS" (exit 1) instead of the expected error.
+
+mod common;
+
+use common::{TestAccount, stderr, stdout};
+use predicates::prelude::*;
+
+const CLOSED_PORT: &str = "http://127.0.0.1:9";
+
+fn offline(account: &TestAccount, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = account.bare(args);
+    cmd.env("AWS_ENDPOINT_URL", CLOSED_PORT);
+    cmd
+}
+
+#[test]
+fn bad_input_is_one_line_naming_the_flag_exit_2_and_nothing_sent() {
+    let account = TestAccount::new();
+    for (args, expected) in [
+        (
+            &["setup", "--repo-pattern", "repo:acme*"][..],
+            "error: --repo-pattern 'repo:acme*': a wildcard in the owner or repository name",
+        ),
+        (
+            &["setup", "--repo-pattern", "acme/app"],
+            "error: --repo-pattern 'acme/app': a GitHub subject starts with 'repo:OWNER/REPO:'",
+        ),
+        (
+            &["setup", "--repo-pattern", "repo:acme/app"],
+            "error: --repo-pattern 'repo:acme/app': say which runs may assume the role",
+        ),
+        (&["setup", "--role-name", "deploy"], "error: --role-name 'deploy': a role needs at least one --repo-pattern"),
+        (&["setup", "--repo-pattern", "repo:a/b:*", "--role-name", "bad name"], "error: --role-name 'bad name':"),
+        (&["plan", "--stack-name", "9lives"], "error: --stack-name '9lives':"),
+        (&["setup", "--tag", "team"], "error: --tag 'team': expected KEY=VALUE"),
+        (&["setup", "--audience", ""], "error: --audience '':"),
+        (
+            &["setup", "--repo-pattern", "repo:a/b:*", "--provider-arn", "arn:aws:iam::1:role/x"],
+            "error: --provider-arn 'arn:aws:iam::1:role/x':",
+        ),
+        (&["teardown", "--stack-name", "bad_name"], "error: --stack-name 'bad_name':"),
+        (&["setup", "--endpoint-url", "localhost:4566"], "error: --endpoint-url 'localhost:4566': give a full URL"),
+    ] {
+        let out = offline(&account, &[args, &["--profile", common::PROFILE]].concat()).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with(expected), "{args:?}: {err}");
+        assert!(stdout(&out).is_empty());
+    }
+}
+
+#[test]
+fn an_unknown_profile_and_a_missing_region_are_named() {
+    let account = TestAccount::new();
+    offline(&account, &["whoami", "--profile", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: --profile 'nope': no such profile"));
+    offline(&account, &["whoami"])
+        .env("AWS_PROFILE", "missing")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: AWS_PROFILE 'missing': no such profile"));
+    // The profile exists but has no region, and none is given.
+    offline(&account, &["whoami"])
+        .env("AWS_ACCESS_KEY_ID", "111122223333")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .assert()
+        .code(2)
+        .stderr("error: --region: no AWS region is set; pass --region or set AWS_REGION\n");
+}
+
+#[test]
+fn missing_credentials_and_an_unreachable_endpoint_say_what_to_do() {
+    let account = TestAccount::new();
+    offline(&account, &["whoami", "--region", "us-east-1"])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "error: no AWS credentials found; pass --profile, or set AWS_ACCESS_KEY_ID",
+        ));
+    offline(&account, &["whoami", "--profile", common::PROFILE])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: GetCallerIdentity: could not reach AWS"))
+        .stderr(predicate::str::contains("check the network, --endpoint-url and AWS_ENDPOINT_URL"));
+}
+
+#[test]
+fn every_command_has_an_example_and_the_exit_codes_in_its_help() {
+    let account = TestAccount::new();
+    for command in ["setup", "plan", "render", "status", "teardown", "whoami"] {
+        let out = account.bare(&[command, "--help"]).output().unwrap();
+        let help = stdout(&out);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(help.contains("Examples:\n  "), "{command}: {help}");
+        assert!(help.contains(&format!("gh-oidc {command} ")), "{command}: {help}");
+        assert!(help.contains("3    not confirmed"), "{command}: {help}");
+        assert!(help.contains("130  interrupted"), "{command}: {help}");
+    }
+    let top = stdout(&account.bare(&["--help"]).output().unwrap());
+    assert!(top.contains("2    invalid input (nothing was sent to AWS)"), "{top}");
+}
+
+fn render(account: &TestAccount, args: &[&str]) -> serde_json::Value {
+    let out = offline(account, &[&["render"], args].concat()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("template.json");
+    std::fs::write(&path, &text).unwrap();
+    let lint = std::process::Command::new(common::cfn_lint()).arg(&path).output().expect("cfn-lint runs");
+    assert!(lint.status.success(), "cfn-lint on {args:?}:\n{}{}", stdout(&lint), stderr(&lint));
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn render_prints_a_lint_clean_template_for_each_shape_without_aws() {
+    let account = TestAccount::new();
+    let arn = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
+
+    let provider_only = render(&account, &[]);
+    let resources: Vec<&String> = provider_only["Resources"].as_object().unwrap().keys().collect();
+    assert_eq!(resources, ["GitHubOidcProvider"]);
+
+    let both = render(&account, &["--repo-pattern", "repo:acme/app:ref:refs/heads/main"]);
+    let resources: Vec<&String> = both["Resources"].as_object().unwrap().keys().collect();
+    assert_eq!(resources, ["GitHubOidcProvider", "GitHubActionsRole"]);
+    assert_eq!(both["Resources"]["GitHubActionsRole"]["Properties"]["RoleName"], "gh-oidc-acme-app");
+
+    let role_only = render(&account, &["--repo-pattern", "repo:acme/app:*", "--provider-arn", arn]);
+    let resources: Vec<&String> = role_only["Resources"].as_object().unwrap().keys().collect();
+    assert_eq!(resources, ["GitHubActionsRole"]);
+    let statement =
+        &role_only["Resources"]["GitHubActionsRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(statement["Principal"]["Federated"], arn);
+    assert_eq!(statement["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"][0], "repo:acme/app:*");
+    assert_eq!(statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:aud"], "sts.amazonaws.com");
+}
