@@ -230,6 +230,7 @@ impl<'a> Deploy<'a> {
                     ChangeSetKind::Create => Outcome::Created,
                     ChangeSetKind::Update => Outcome::Updated,
                 };
+                self.ui.say(&format!("Stack {} is {}.", self.spec.stack_name, ending.status));
                 let outputs = self.current_outputs().await?;
                 Phase::Done(self.report(outcome, Some(change_set), outputs))
             }
@@ -259,9 +260,9 @@ impl<'a> Deploy<'a> {
     /// now so the next run starts clean. Returns what to add to the error message.
     async fn delete_failed_stack(&self, stack_id: &str) -> String {
         match self.delete_and_wait(stack_id).await {
-            Ok(()) => "; the empty stack was deleted, so fix the cause and run again".to_string(),
+            Ok(()) => " (the empty stack was deleted: fix the cause and run again)".to_string(),
             Err(e) => format!(
-                "; deleting the empty stack failed too ({e}): run `gh-oidc teardown --stack-name {}`",
+                " (deleting the empty stack failed too: {e}; run `gh-oidc teardown --stack-name {}`)",
                 self.spec.stack_name
             ),
         }

@@ -73,6 +73,7 @@ async fn delete(account: &Account, ui: &Ui, stack_name: &str, yes: bool, deletin
             ending.status
         )));
     }
+    ui.say(&format!("Stack {stack_name} is deleted."));
     report.result = Outcome::Deleted;
     Ok(report)
 }

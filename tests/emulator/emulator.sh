@@ -8,13 +8,19 @@
 EMULATOR_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 EMULATOR_VENV="$EMULATOR_DIR/.venv"
 
+# A Python that really runs (a pyenv shim can exist for a version that is not selected).
 emulator_python() {
-    local candidate
-    for candidate in python3.13 "$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3.13 /root/.pyenv/versions/3.13*/bin/python3.13; do
-        if command -v "$candidate" >/dev/null 2>&1; then echo "$candidate 313"; return; fi
+    local candidate root
+    root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+    for candidate in python3.13 "$root"/versions/3.13*/bin/python3.13; do
+        if "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then
+            echo "$candidate 313"; return
+        fi
     done
-    for candidate in python3.11 "$(pyenv root 2>/dev/null)"/versions/3.11*/bin/python3.11; do
-        if command -v "$candidate" >/dev/null 2>&1; then echo "$candidate 311"; return; fi
+    for candidate in python3.11 "$root"/versions/3.11*/bin/python3.11; do
+        if "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 11)' >/dev/null 2>&1; then
+            echo "$candidate 311"; return
+        fi
     done
     echo "emulator: no Python 3.13 or 3.11 found; install one (e.g. pyenv install 3.13)" >&2
     return 1
