@@ -90,7 +90,16 @@ async fn a_role_reuses_the_provider_the_account_already_has() {
     let provider = create_provider_outside_stacks(&account, "sts.amazonaws.com").await;
 
     let out = account
-        .gh_oidc(&["setup", "--repo-pattern", "repo:acme/app:ref:refs/heads/main", "--yes", "--output", "json"])
+        .gh_oidc(&[
+            "setup",
+            "--repo-pattern",
+            "repo:acme/app:ref:refs/heads/main",
+            "--tag",
+            "team=platform",
+            "--yes",
+            "--output",
+            "json",
+        ])
         .output()
         .unwrap();
     let err = stderr(&out);
@@ -116,6 +125,10 @@ async fn a_role_reuses_the_provider_the_account_already_has() {
         account.trust_policy("gh-oidc-acme-app").await,
         trust(&provider, "StringEquals", &["repo:acme/app:ref:refs/heads/main"])
     );
+    let stacks = account.cloudformation().await.describe_stacks().stack_name("gh-oidc-acme-app").send().await.unwrap();
+    let tags: Vec<(&str, &str)> =
+        stacks.stacks()[0].tags().iter().map(|t| (t.key().unwrap(), t.value().unwrap())).collect();
+    assert_eq!(tags, [("team", "platform")]);
     // Still one provider: the stack did not try to make a second.
     assert_eq!(account.provider_arns().await, [provider]);
 }
@@ -247,7 +260,8 @@ async fn without_a_terminal_and_without_yes_nothing_is_left_behind() {
 }
 
 /// Runs the binary on a real pseudo-terminal (util-linux `script`) and answers its prompt.
-fn on_a_terminal(account: &TestAccount, args: &[&str], answer: &str) -> std::process::Output {
+/// `colour` leaves NO_COLOR unset, as on a developer's terminal.
+fn on_a_terminal(account: &TestAccount, args: &[&str], answer: &str, colour: bool) -> std::process::Output {
     use std::io::{Read, Write};
     use std::process::{Command, Stdio};
 
@@ -265,6 +279,9 @@ fn on_a_terminal(account: &TestAccount, args: &[&str], answer: &str) -> std::pro
         };
     }
     script.env("AWS_ENDPOINT_URL", common::endpoint());
+    if colour {
+        script.env_remove("NO_COLOR");
+    }
     script.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = script.spawn().expect("util-linux `script` runs");
 
@@ -288,17 +305,35 @@ fn on_a_terminal(account: &TestAccount, args: &[&str], answer: &str) -> std::pro
 async fn declining_at_the_prompt_leaves_nothing_behind() {
     let account = TestAccount::new();
     let stack = unique("declined");
-    let out = on_a_terminal(&account, &["setup", "--stack-name", &stack], "n\n");
+    let out = on_a_terminal(&account, &["setup", "--stack-name", &stack], "n\n", false);
     let screen = stdout(&out);
     assert_eq!(out.status.code(), Some(3), "{screen}");
     assert!(screen.contains(&format!("Execute this change set on {stack}? [y/N]")), "{screen}");
     assert!(screen.contains("declined; nothing was changed"), "{screen}");
+    assert!(!screen.contains("\u{1b}[3"), "NO_COLOR is set, yet colours were printed: {screen:?}");
     assert_eq!(account.stack_status(&stack).await, None);
     assert!(account.provider_arns().await.is_empty());
 
-    let out = on_a_terminal(&account, &["setup", "--stack-name", &stack], "y\n");
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // On a colour terminal, the same plan paints its Add green; "y" executes it.
+    let out = on_a_terminal(&account, &["setup", "--stack-name", &stack], "y\n", true);
+    let screen = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    let add_row = screen.lines().find(|l| l.contains("GitHubOidcProvider ┆")).unwrap();
+    assert!(add_row.contains("\u{1b}[38;5;10m Add"), "{add_row:?}");
     assert_eq!(account.stack_status(&stack).await.as_deref(), Some("CREATE_COMPLETE"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_at_the_prompt_exits_130_and_leaves_nothing_behind() {
+    let account = TestAccount::new();
+    let stack = unique("interrupted");
+    // Ctrl-C typed on the terminal: the terminal sends SIGINT to the tool.
+    let out = on_a_terminal(&account, &["setup", "--stack-name", &stack], "\u{3}", false);
+    let screen = stdout(&out);
+    assert_eq!(out.status.code(), Some(130), "{screen}");
+    assert!(screen.contains("error: interrupted (SIGINT); nothing was changed"), "{screen}");
+    assert_eq!(account.stack_status(&stack).await, None);
+    assert!(account.provider_arns().await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]

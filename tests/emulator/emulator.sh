@@ -69,14 +69,15 @@ emulator_start() {
     export EMULATOR_URL EMULATOR_PID EMULATOR_LOG
 }
 
+# Safe under `set -e` and in an EXIT trap: it must never change the caller's exit status.
 emulator_stop() {
     [ -n "${EMULATOR_PID:-}" ] || return 0
-    kill -TERM "$EMULATOR_PID" 2>/dev/null
+    kill -TERM "$EMULATOR_PID" 2>/dev/null || true
     for _ in $(seq 1 50); do
         kill -0 "$EMULATOR_PID" 2>/dev/null || break
         sleep 0.1
     done
-    kill -KILL "$EMULATOR_PID" 2>/dev/null
-    wait "$EMULATOR_PID" 2>/dev/null
+    kill -KILL "$EMULATOR_PID" 2>/dev/null || true
+    wait "$EMULATOR_PID" 2>/dev/null || true
     EMULATOR_PID=
 }
