@@ -16,7 +16,7 @@ use crate::deploy::states::{self, Disposition, Readiness, Settled};
 use crate::deploy::{interrupted, provider};
 use crate::error::{Error, Kind, Result};
 use crate::report::{self, Outcome, Report};
-use crate::spec::{ISSUER_URL, Spec};
+use crate::spec::{ISSUER_URL, Role, Spec};
 use crate::template::{self, ProviderPlan};
 use crate::ui::Ui;
 
@@ -121,6 +121,9 @@ impl<'a> Deploy<'a> {
                 };
                 let provider = provider::plan(self.account, self.spec, stack.as_ref()).await?;
                 self.ui.say(&describe_provider(&provider));
+                if let Some(role) = &self.spec.role {
+                    self.ui.say(&describe_role(role, &self.spec.audience));
+                }
                 match template::render(self.spec, &provider) {
                     Some(template) => Phase::CreateChangeSet { template: template::to_json(&template) },
                     None => {
@@ -322,6 +325,11 @@ fn describe_provider(provider: &ProviderPlan) -> String {
         ProviderPlan::Create => format!("Provider: {ISSUER_URL}, held by this stack"),
         ProviderPlan::Existing(arn) => format!("Provider: trusting the existing {arn}"),
     }
+}
+
+fn describe_role(role: &Role, audience: &str) -> String {
+    let subjects: Vec<&str> = role.subjects.iter().map(|s| s.pattern.as_str()).collect();
+    format!("Role: {}, for audience {audience} and subjects {}", role.name, subjects.join(", "))
 }
 
 /// Unique per run (time and process), and valid: `^[a-zA-Z][-a-zA-Z0-9]*$`.
