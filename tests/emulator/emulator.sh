@@ -33,7 +33,7 @@ emulator_install() {
     flavour=${found#* }
     requirements="$EMULATOR_DIR/requirements-py$flavour.txt"
     # The stamp records what the venv was built from, so a changed pin or plugin rebuilds it.
-    stamp=$(cat "$requirements" "$EMULATOR_DIR"/oidc_provider/pyproject.toml "$EMULATOR_DIR"/oidc_provider/gh_oidc_emulator/* | sha256sum | cut -c1-16)
+    stamp=$(cat "$requirements" "$EMULATOR_DIR"/oidc_provider/pyproject.toml "$EMULATOR_DIR"/oidc_provider/gh_oidc_emulator/*.py "$EMULATOR_DIR"/oidc_provider/gh_oidc_emulator/*.json | sha256sum | cut -c1-16)
     if [ -f "$EMULATOR_VENV/.stamp" ] && [ "$(cat "$EMULATOR_VENV/.stamp")" = "$stamp" ]; then
         return 0
     fi
