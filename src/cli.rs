@@ -27,7 +27,7 @@ pub enum Command {
     Plan(PlanArgs),
     /// Print the CloudFormation template on stdout; makes no AWS call
     #[command(after_help = after_help(RENDER_EXAMPLES))]
-    Render(SpecArgs),
+    Render(RenderArgs),
     /// Show a stack's status, outputs and latest events
     #[command(after_help = after_help(STATUS_EXAMPLES))]
     Status(StatusArgs),
@@ -66,27 +66,105 @@ pub enum Output {
 }
 
 /// What to deploy: the provider, a role, or both.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct SpecArgs {
     /// Stack name (default: `gh-oidc-provider` for the provider alone, else the role's name)
     #[arg(long, value_name = "NAME")]
     pub stack_name: Option<String>,
-    /// Role name (default: `gh-oidc-OWNER-REPO` from the first --repo-pattern)
-    #[arg(long, value_name = "NAME")]
-    pub role_name: Option<String>,
-    /// A `sub` claim the role trusts, e.g. 'repo:acme/app:ref:refs/heads/main'; repeatable.
-    /// Giving any makes a role
-    #[arg(long = "repo-pattern", value_name = "PATTERN")]
-    pub repo_patterns: Vec<String>,
-    /// The token audience the provider accepts and the role checks
-    #[arg(long, value_name = "AUDIENCE", default_value = crate::spec::DEFAULT_AUDIENCE)]
-    pub audience: String,
-    /// Trust this existing provider instead of finding (or creating) the account's own
-    #[arg(long, value_name = "ARN")]
-    pub provider_arn: Option<String>,
     /// A tag for the stack and, through it, its resources; repeatable
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
+    /// Turn every warning into an error (exit 2)
+    #[arg(long)]
+    pub deny_warnings: bool,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub role: RoleArgs,
+}
+
+/// Who may assume the role. Every --repo is crossed with every qualifier.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Who may assume the role")]
+pub struct TrustArgs {
+    /// A repository, `OWNER/REPO` or `OWNER@OWNER_ID/REPO@REPO_ID`; repeatable
+    #[arg(long = "repo", value_name = "OWNER/REPO")]
+    pub repos: Vec<String>,
+    /// Runs on this branch (`*` and `?` allowed); repeatable
+    #[arg(long = "branch", value_name = "NAME")]
+    pub branches: Vec<String>,
+    /// Runs for this git tag (`*` and `?` allowed); repeatable
+    #[arg(long = "git-tag", value_name = "NAME")]
+    pub git_tags: Vec<String>,
+    /// Jobs in this deployment environment (`*` and `?` allowed); repeatable
+    #[arg(long = "environment", value_name = "NAME")]
+    pub environments: Vec<String>,
+    /// Pull-request runs
+    #[arg(long)]
+    pub pull_request: bool,
+    /// Every run of the repository: every branch, tag, pull request and environment
+    #[arg(long)]
+    pub all_refs: bool,
+    /// A raw `sub` pattern, e.g. 'repo:acme/app:ref:refs/heads/main'; repeatable
+    #[arg(long = "repo-pattern", value_name = "PATTERN")]
+    pub repo_patterns: Vec<String>,
+    /// Also require this repository id (closes renamed/deleted-repository takeovers); repeatable
+    #[arg(long = "repository-id", value_name = "ID")]
+    pub repository_ids: Vec<String>,
+    /// Allow `repo:OWNER/*` patterns, which trust every repository of the owner
+    #[arg(long)]
+    pub allow_owner_wide: bool,
+    /// The token audience the provider accepts and the role checks
+    /// (default: sts.amazonaws.com, or sts.amazonaws.com.cn in China regions)
+    #[arg(long, value_name = "AUDIENCE")]
+    pub audience: Option<String>,
+    /// The token issuer: github.com (default), GitHub Enterprise Cloud's
+    /// https://token.actions.githubusercontent.com/ENTERPRISE, GitHub Enterprise Server's
+    /// https://HOST/_services/token, or https://token.actions.SUBDOMAIN.ghe.com
+    #[arg(long, value_name = "URL")]
+    pub issuer_url: Option<String>,
+    /// Trust this existing provider instead of finding (or creating) the account's own
+    #[arg(long, value_name = "ARN")]
+    pub provider_arn: Option<String>,
+}
+
+/// What the role is and may do.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "The role")]
+pub struct RoleArgs {
+    /// Role name (default: `gh-oidc-OWNER-REPO` from the first repository)
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// A managed policy to attach: an ARN, or the name of an AWS-managed policy such as
+    /// ReadOnlyAccess; repeatable
+    #[arg(long = "policy-arn", value_name = "ARN|NAME")]
+    pub policy_arns: Vec<String>,
+    /// A JSON policy document to embed in the role
+    #[arg(long, value_name = "FILE")]
+    pub inline_policy: Option<std::path::PathBuf>,
+    /// The permissions boundary: a managed policy ARN or AWS-managed policy name
+    #[arg(long, value_name = "ARN|NAME")]
+    pub permissions_boundary: Option<String>,
+    /// The longest session the role grants: seconds, or hours/minutes like 1h, 90m, 12h (1 to 12 hours)
+    #[arg(long, value_name = "DURATION")]
+    pub max_session_duration: Option<String>,
+    /// The role's IAM path, e.g. /ci/
+    #[arg(long, value_name = "PATH")]
+    pub role_path: Option<String>,
+    /// The role's description
+    #[arg(long, value_name = "TEXT")]
+    pub role_description: Option<String>,
+}
+
+/// `render` has no AWS flags, but the partition decides the default audience and ARNs.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// The region the template is for (its partition sets the default audience)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +221,11 @@ Examples:
 
   # A role that the main branch and the prod environment of acme/app may assume
   # (reuses the account's provider, or creates it in the same stack)
+  gh-oidc setup --profile dev --role-name gha-deploy \\
+      --repo acme/app --branch main --environment prod \\
+      --repository-id 123456789 --policy-arn ReadOnlyAccess
+
+  # The same with raw subject patterns
   gh-oidc setup --profile dev --role-name gha-deploy \\
       --repo-pattern 'repo:acme/app:ref:refs/heads/main' \\
       --repo-pattern 'repo:acme/app:environment:prod'";

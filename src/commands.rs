@@ -6,12 +6,13 @@ use serde::Serialize;
 
 use crate::aws::cloudformation::{self, StackEvent};
 use crate::aws::{self, sts};
-use crate::cli::{AwsArgs, Cli, Command, PlanArgs, SetupArgs, SpecArgs, StatusArgs, TeardownArgs};
+use crate::cli::{AwsArgs, Cli, Command, PlanArgs, RenderArgs, SetupArgs, SpecArgs, StatusArgs, TeardownArgs};
 use crate::deploy::engine::{Deploy, Mode};
 use crate::deploy::follow::Follow;
 use crate::deploy::states::{self, Settled};
 use crate::deploy::teardown::teardown;
 use crate::error::{Error, Result};
+use crate::issuer::Partition;
 use crate::report::{self, outputs_text};
 use crate::spec::{ProviderChoice, Spec, validate_stack_name};
 use crate::template::{self, ProviderPlan};
@@ -24,11 +25,11 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<()> {
     match cli.command {
         Command::Setup(SetupArgs { aws, spec, yes }) => deploy(&aws, &spec, ui, Mode::Apply { yes }).await,
         Command::Plan(PlanArgs { aws, spec }) => deploy(&aws, &spec, ui, Mode::Plan).await,
-        Command::Render(spec) => render(&spec),
+        Command::Render(args) => render(&args, ui),
         Command::Status(args) => status(args, ui).await,
         Command::Teardown(TeardownArgs { aws, stack_name, yes }) => {
             validate_stack_name(&stack_name)?;
-            let account = aws::connect(&aws).await?;
+            let account = connect(&aws).await?;
             let report = teardown(&account, ui, &stack_name, yes).await?;
             ui.result(&report, &[]);
             Ok(())
@@ -49,16 +50,33 @@ pub fn aws_args(cli: &Cli) -> Option<&AwsArgs> {
     }
 }
 
+/// Locates, then connects: every local check before the first request.
+async fn connect(args: &AwsArgs) -> Result<aws::Account> {
+    let target = aws::locate(args).await?;
+    aws::connect(args, target).await
+}
+
 async fn deploy(aws: &AwsArgs, args: &SpecArgs, ui: &Ui, mode: Mode) -> Result<()> {
-    let spec = Spec::from_args(args)?;
-    let account = aws::connect(aws).await?;
+    let target = aws::locate(aws).await?;
+    let spec = validated(args, target.partition(), ui)?;
+    let account = aws::connect(aws, target).await?;
     let report = Deploy::new(&account, ui, &spec, mode).run().await?;
     ui.result(&report, &report.text());
     Ok(())
 }
 
-fn render(args: &SpecArgs) -> Result<()> {
-    let spec = Spec::from_args(args)?;
+/// The spec, with its warnings shown.
+fn validated(args: &SpecArgs, partition: Partition, ui: &Ui) -> Result<Spec> {
+    let spec = Spec::from_args(args, partition)?;
+    for warning in &spec.warnings {
+        ui.warn(warning);
+    }
+    Ok(spec)
+}
+
+fn render(args: &RenderArgs, ui: &Ui) -> Result<()> {
+    let partition = args.region.as_deref().map(Partition::of_region).unwrap_or_default();
+    let spec = validated(&args.spec, partition, ui)?;
     // Without looking at the account, the provider is created unless one is named.
     let provider = match &spec.provider {
         ProviderChoice::Given(arn) => ProviderPlan::Existing(arn.clone()),
@@ -84,7 +102,7 @@ struct StatusReport {
 
 async fn status(args: StatusArgs, ui: &Ui) -> Result<()> {
     validate_stack_name(&args.stack_name)?;
-    let account = aws::connect(&args.aws).await?;
+    let account = connect(&args.aws).await?;
     let cfn = &account.cloudformation;
     let (identity, stack) =
         tokio::try_join!(sts::caller_identity(&account.sts), cloudformation::describe_stack(cfn, &args.stack_name))?;
@@ -144,7 +162,7 @@ struct Whoami {
 }
 
 async fn whoami(args: &AwsArgs, ui: &Ui) -> Result<()> {
-    let account = aws::connect(args).await?;
+    let account = connect(args).await?;
     let identity = sts::caller_identity(&account.sts).await?;
     let shown = ui.account(&identity.account);
     // The ARN carries the account id too; mask it there the same way.

@@ -5,10 +5,13 @@
 //! `report` (table, events, text or JSON results). See docs/ARCHITECTURE.md.
 
 pub mod aws;
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod deploy;
 pub mod error;
+pub mod issuer;
+pub mod policy;
 pub mod report;
 pub mod spec;
 pub mod subject;

@@ -7,6 +7,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
 use crate::aws::cloudformation::{Change, StackEvent};
+use crate::issuer::Partition;
 use crate::ui::{Tone, Ui};
 
 /// How a setup, plan or teardown ended.
@@ -104,13 +105,7 @@ pub fn summary(changes: &[Change]) -> String {
 
 /// The console page of a change set, in the region's partition.
 pub fn console_link(region: &str, stack_id: &str, change_set_id: &str) -> String {
-    let host = if region.starts_with("cn-") {
-        "console.amazonaws.cn"
-    } else if region.starts_with("us-gov-") {
-        "console.amazonaws-us-gov.com"
-    } else {
-        "console.aws.amazon.com"
-    };
+    let host = Partition::of_region(region).console_host();
     let enc = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
     format!(
         "https://{host}/cloudformation/home?region={region}#/stacks/changesets/changes?stackId={}&changeSetId={}",

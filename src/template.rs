@@ -3,14 +3,15 @@
 //! `templates/github-oidc.json` holds the whole shape (provider, role, outputs) as a valid
 //! template of its own; rendering keeps the parts a stack needs and fills in the values.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use crate::spec::{ISSUER_URL, Role, Spec};
+use crate::issuer::Issuer;
+use crate::spec::{INLINE_POLICY_NAME, PolicyRef, Role, Spec};
 
 const SKELETON: &str = include_str!("../templates/github-oidc.json");
 
-const PROVIDER_ID: &str = "GitHubOidcProvider";
-const ROLE_ID: &str = "GitHubActionsRole";
+pub const PROVIDER_ID: &str = "GitHubOidcProvider";
+pub const ROLE_ID: &str = "GitHubActionsRole";
 
 /// The provider the stack's role trusts, once the account has been looked at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +33,9 @@ pub fn render(spec: &Spec, provider: &ProviderPlan) -> Option<Value> {
 
     let provider_ref = match provider {
         ProviderPlan::Create => {
-            resources[PROVIDER_ID]["Properties"]["ClientIdList"] = json!([spec.audience]);
+            let props = &mut resources[PROVIDER_ID]["Properties"];
+            props["Url"] = json!(spec.issuer.url());
+            props["ClientIdList"] = json!([spec.audience]);
             json!({ "Ref": PROVIDER_ID })
         }
         ProviderPlan::Existing(arn) => {
@@ -43,11 +46,13 @@ pub fn render(spec: &Spec, provider: &ProviderPlan) -> Option<Value> {
 
     match &spec.role {
         Some(role) => {
-            let props = &mut resources[ROLE_ID]["Properties"];
-            props["RoleName"] = json!(role.name);
-            let statement = &mut props["AssumeRolePolicyDocument"]["Statement"][0];
-            statement["Principal"]["Federated"] = provider_ref.clone();
-            statement["Condition"] = trust_condition(&spec.audience, role);
+            let props = resources[ROLE_ID]["Properties"].as_object_mut().expect("the role has Properties");
+            props.insert("RoleName".into(), json!(role.name));
+            props.insert(
+                "AssumeRolePolicyDocument".into(),
+                trust_policy(&spec.issuer, &spec.audience, role, provider_ref.clone()),
+            );
+            set_permissions(props, role);
         }
         None => {
             resources.remove(ROLE_ID);
@@ -63,21 +68,63 @@ pub fn render(spec: &Spec, provider: &ProviderPlan) -> Option<Value> {
     Some(template)
 }
 
-/// The condition keys are the issuer URL without its scheme (`token.actions.githubusercontent.com:sub`).
-fn condition_key(claim: &str) -> String {
-    format!("{}:{claim}", ISSUER_URL.trim_start_matches("https://"))
+/// The role's trust policy. `aud` is always checked with `StringEquals`; `sub` with
+/// `StringEquals` unless a pattern carries a wildcard, which only `StringLike` honours;
+/// `repository_id`, when given, with `StringEquals`. Never `ForAnyValue:`/`ForAllValues:`,
+/// which pass when the claim is missing.
+pub fn trust_policy(issuer: &Issuer, audience: &str, role: &Role, principal: Value) -> Value {
+    let subjects: Vec<&str> = role.subjects.iter().map(|s| s.pattern.as_str()).collect();
+    let wildcard = role.subjects.iter().any(|s| s.has_wildcard());
+    let mut exact = Map::new();
+    exact.insert(issuer.condition_key("aud"), json!(audience));
+    if !wildcard {
+        exact.insert(issuer.condition_key("sub"), json!(subjects));
+    }
+    if !role.repository_ids.is_empty() {
+        exact.insert(issuer.condition_key("repository_id"), json!(role.repository_ids));
+    }
+    let mut condition = Map::new();
+    condition.insert("StringEquals".into(), Value::Object(exact));
+    if wildcard {
+        condition.insert("StringLike".into(), json!({ issuer.condition_key("sub"): subjects }));
+    }
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Federated": principal },
+            "Action": crate::policy::ASSUME_ACTION,
+            "Condition": condition
+        }]
+    })
 }
 
-/// `aud` is always checked with `StringEquals`; `sub` with `StringEquals` unless a pattern
-/// carries a wildcard, which only `StringLike` honours. Never `ForAnyValue:`/`ForAllValues:`,
-/// which pass when the claim is missing.
-fn trust_condition(audience: &str, role: &Role) -> Value {
-    let aud = (condition_key("aud"), json!(audience));
-    let sub = (condition_key("sub"), json!(role.subjects.iter().map(|s| &s.pattern).collect::<Vec<_>>()));
-    if role.subjects.iter().any(|s| s.has_wildcard()) {
-        json!({ "StringEquals": { aud.0: aud.1 }, "StringLike": { sub.0: sub.1 } })
-    } else {
-        json!({ "StringEquals": { aud.0: aud.1, sub.0: sub.1 } })
+fn set_permissions(props: &mut Map<String, Value>, role: &Role) {
+    if let Some(description) = &role.description {
+        props.insert("Description".into(), json!(description));
+    }
+    if let Some(path) = &role.path {
+        props.insert("Path".into(), json!(path));
+    }
+    if let Some(seconds) = role.max_session_duration {
+        props.insert("MaxSessionDuration".into(), json!(seconds));
+    }
+    if !role.managed_policies.is_empty() {
+        props.insert("ManagedPolicyArns".into(), role.managed_policies.iter().map(policy_arn).collect());
+    }
+    if let Some(boundary) = &role.boundary {
+        props.insert("PermissionsBoundary".into(), policy_arn(boundary));
+    }
+    if let Some(document) = &role.inline_policy {
+        props.insert("Policies".into(), json!([{ "PolicyName": INLINE_POLICY_NAME, "PolicyDocument": document }]));
+    }
+}
+
+/// An AWS-managed policy's ARN takes the stack's partition, never a hard-coded `arn:aws:`.
+fn policy_arn(policy: &PolicyRef) -> Value {
+    match policy {
+        PolicyRef::Arn(arn) => json!(arn),
+        PolicyRef::AwsManaged(name) => json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::aws:policy/{name}") }),
     }
 }
 
@@ -89,24 +136,31 @@ pub fn to_json(template: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{DEFAULT_AUDIENCE, ProviderChoice};
-    use crate::subject::Subject;
+    use crate::cli::SpecArgs;
+    use crate::issuer::Partition;
 
     const ARN: &str = "arn:aws-us-gov:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
 
-    fn spec(patterns: &[&str]) -> Spec {
-        let subjects: Vec<Subject> = patterns.iter().map(|p| Subject::parse("--repo-pattern", p).unwrap()).collect();
-        Spec {
-            stack_name: "s".into(),
-            audience: DEFAULT_AUDIENCE.into(),
-            provider: ProviderChoice::Discover,
-            role: (!subjects.is_empty()).then(|| Role { name: "deploy".into(), subjects }),
-            tags: vec![],
+    fn spec_with(patterns: &[&str], tweak: impl Fn(&mut SpecArgs)) -> Spec {
+        let mut args = SpecArgs::default();
+        args.trust.repo_patterns = patterns.iter().map(|s| s.to_string()).collect();
+        if !patterns.is_empty() {
+            args.role.role_name = Some("deploy".into());
         }
+        tweak(&mut args);
+        Spec::from_args(&args, Partition::Aws).unwrap()
+    }
+
+    fn spec(patterns: &[&str]) -> Spec {
+        spec_with(patterns, |_| {})
     }
 
     fn keys(v: &Value) -> Vec<&str> {
         v.as_object().unwrap().keys().map(String::as_str).collect()
+    }
+
+    fn role_props(t: &Value) -> &Value {
+        &t["Resources"][ROLE_ID]["Properties"]
     }
 
     #[test]
@@ -115,7 +169,7 @@ mod tests {
         assert_eq!(keys(&t["Resources"]), [PROVIDER_ID]);
         assert_eq!(keys(&t["Outputs"]), ["ProviderArn"]);
         let provider = &t["Resources"][PROVIDER_ID]["Properties"];
-        assert_eq!(provider["Url"], ISSUER_URL);
+        assert_eq!(provider["Url"], "https://token.actions.githubusercontent.com");
         assert_eq!(provider["ClientIdList"], json!(["sts.amazonaws.com"]));
         assert_eq!(
             provider["ThumbprintList"],
@@ -133,10 +187,10 @@ mod tests {
         .unwrap();
         assert_eq!(keys(&t["Resources"]), [PROVIDER_ID, ROLE_ID]);
         assert_eq!(keys(&t["Outputs"]), ["ProviderArn", "RoleArn", "RoleName"]);
-        let role = &t["Resources"][ROLE_ID]["Properties"];
-        assert_eq!(role["RoleName"], "deploy");
+        assert_eq!(keys(role_props(&t)), ["RoleName", "AssumeRolePolicyDocument"]);
+        assert_eq!(role_props(&t)["RoleName"], "deploy");
         assert_eq!(
-            role["AssumeRolePolicyDocument"],
+            role_props(&t)["AssumeRolePolicyDocument"],
             json!({
                 "Version": "2012-10-17",
                 "Statement": [{
@@ -160,23 +214,84 @@ mod tests {
             &ProviderPlan::Create,
         )
         .unwrap();
-        let condition = &t["Resources"][ROLE_ID]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"];
+        let condition = &role_props(&t)["AssumeRolePolicyDocument"]["Statement"][0]["Condition"];
         assert_eq!(
             condition,
             &json!({
-                "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
                 "StringLike": {"token.actions.githubusercontent.com:sub":
-                    ["repo:acme/app:ref:refs/heads/main", "repo:acme/app:ref:refs/tags/v*"]}
+                    ["repo:acme/app:ref:refs/heads/main", "repo:acme/app:ref:refs/tags/v*"]},
+                "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
             })
         );
         assert!(!to_json(&t).contains("ForAllValues") && !to_json(&t).contains("ForAnyValue"));
     }
 
     #[test]
+    fn repository_ids_are_required_with_string_equals() {
+        let s = spec_with(&["repo:acme/app:pull_request"], |a| a.trust.repository_ids = vec!["42".into(), "43".into()]);
+        let t = render(&s, &ProviderPlan::Create).unwrap();
+        assert_eq!(
+            role_props(&t)["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"],
+            json!({
+                "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                "token.actions.githubusercontent.com:sub": ["repo:acme/app:pull_request"],
+                "token.actions.githubusercontent.com:repository_id": ["42", "43"]
+            })
+        );
+    }
+
+    #[test]
+    fn every_issuer_sets_url_keys_and_principal_together() {
+        for (url, prefix) in [
+            ("https://token.actions.githubusercontent.com/octo", "token.actions.githubusercontent.com/octo"),
+            ("https://ghe.example.com/_services/token", "ghe.example.com/_services/token"),
+            ("https://token.actions.octocorp.ghe.com", "token.actions.octocorp.ghe.com"),
+        ] {
+            let s = spec_with(&["repo:acme/app:environment:prod"], |a| a.trust.issuer_url = Some(url.into()));
+            let t = render(&s, &ProviderPlan::Create).unwrap();
+            assert_eq!(t["Resources"][PROVIDER_ID]["Properties"]["Url"], url);
+            let condition = &role_props(&t)["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"];
+            assert_eq!(keys(condition), [format!("{prefix}:aud"), format!("{prefix}:sub")]);
+            assert!(!to_json(&t).contains("token.actions.githubusercontent.com:"), "{url}");
+        }
+    }
+
+    #[test]
+    fn permissions_session_path_and_description() {
+        let dir = tempfile::tempdir().unwrap();
+        let inline = dir.path().join("policy.json");
+        std::fs::write(
+            &inline,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#,
+        )
+        .unwrap();
+        let s = spec_with(&["repo:acme/app:environment:prod"], |a| {
+            a.role.policy_arns = vec!["ReadOnlyAccess".into(), "arn:aws:iam::111122223333:policy/deploy".into()];
+            a.role.permissions_boundary = Some("arn:aws:iam::111122223333:policy/boundary".into());
+            a.role.inline_policy = Some(inline.clone());
+            a.role.max_session_duration = Some("12h".into());
+            a.role.role_path = Some("/ci/".into());
+            a.role.role_description = Some("Deploys acme/app".into());
+        });
+        let t = render(&s, &ProviderPlan::Create).unwrap();
+        let props = role_props(&t);
+        assert_eq!(props["Description"], "Deploys acme/app");
+        assert_eq!(props["Path"], "/ci/");
+        assert_eq!(props["MaxSessionDuration"], 43200);
+        assert_eq!(
+            props["ManagedPolicyArns"],
+            json!([{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess"}, "arn:aws:iam::111122223333:policy/deploy"])
+        );
+        assert_eq!(props["PermissionsBoundary"], "arn:aws:iam::111122223333:policy/boundary");
+        assert_eq!(props["Policies"][0]["PolicyName"], "gh-oidc-inline");
+        assert_eq!(props["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"], "s3:ListBucket");
+    }
+
+    #[test]
     fn role_trusting_an_existing_provider_by_arn() {
         let t = render(&spec(&["repo:acme/app:*"]), &ProviderPlan::Existing(ARN.into())).unwrap();
         assert_eq!(keys(&t["Resources"]), [ROLE_ID]);
-        let statement = &t["Resources"][ROLE_ID]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+        let statement = &role_props(&t)["AssumeRolePolicyDocument"]["Statement"][0];
         assert_eq!(statement["Principal"]["Federated"], ARN);
         assert_eq!(t["Outputs"]["ProviderArn"]["Value"], ARN);
     }
@@ -188,8 +303,7 @@ mod tests {
 
     #[test]
     fn the_audience_reaches_provider_and_role() {
-        let mut s = spec(&["repo:acme/app:pull_request"]);
-        s.audience = "sts.amazonaws.com.cn".into();
+        let s = spec_with(&["repo:acme/app:pull_request"], |a| a.trust.audience = Some("sts.amazonaws.com.cn".into()));
         let text = to_json(&render(&s, &ProviderPlan::Create).unwrap());
         assert_eq!(text.matches("sts.amazonaws.com.cn").count(), 2);
         assert!(!text.contains("arn:aws:"));

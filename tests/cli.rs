@@ -31,7 +31,7 @@ fn bad_input_is_one_line_naming_the_flag_exit_2_and_nothing_sent() {
             &["setup", "--repo-pattern", "repo:acme/app"],
             "error: --repo-pattern 'repo:acme/app': say which runs may assume the role",
         ),
-        (&["setup", "--role-name", "deploy"], "error: --role-name 'deploy': a role needs at least one --repo-pattern"),
+        (&["setup", "--role-name", "deploy"], "error: --role-name: a role needs at least one subject"),
         (&["setup", "--repo-pattern", "repo:a/b:*", "--role-name", "bad name"], "error: --role-name 'bad name':"),
         (&["plan", "--stack-name", "9lives"], "error: --stack-name '9lives':"),
         (&["setup", "--tag", "team"], "error: --tag 'team': expected KEY=VALUE"),

@@ -17,6 +17,7 @@ use aws_types::region::Region;
 
 use crate::cli::AwsArgs;
 use crate::error::Error;
+use crate::issuer::Partition;
 
 /// Clients for one account and region.
 #[derive(Debug, Clone)]
@@ -27,7 +28,21 @@ pub struct Account {
     pub region: String,
 }
 
-pub async fn connect(args: &AwsArgs) -> Result<Account, Error> {
+/// Where the AWS flags point, read from the flags, the environment and the AWS config files
+/// alone: nothing is sent anywhere, so its errors come before any request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub profile: Option<String>,
+    pub region: String,
+}
+
+impl Target {
+    pub fn partition(&self) -> Partition {
+        Partition::of_region(&self.region)
+    }
+}
+
+pub async fn locate(args: &AwsArgs) -> Result<Target, Error> {
     if let Some(url) = &args.endpoint_url
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
@@ -35,40 +50,61 @@ pub async fn connect(args: &AwsArgs) -> Result<Account, Error> {
             "--endpoint-url '{url}': give a full URL such as https://cloudformation.us-east-1.amazonaws.com"
         )));
     }
-    let profile = args.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
-    if let Some(name) = &profile {
-        ensure_profile_exists(name, args.profile.is_some()).await?;
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let profile = args.profile.clone().or_else(|| env("AWS_PROFILE"));
+    let profiles = aws_config::profile::load(&Fs::real(), &Env::real(), &Default::default(), None).await.ok();
+    let profile_region = |name: &str| {
+        profiles.as_ref().and_then(|set| set.get_profile(name)).and_then(|p| p.get("region")).map(str::to_string)
+    };
+    if let Some(name) = &profile
+        && profiles.as_ref().and_then(|set| set.get_profile(name)).is_none()
+    {
+        let source = if args.profile.is_some() { "--profile" } else { "AWS_PROFILE" };
+        return Err(Error::input(format!(
+            "{source} '{name}': no such profile in the AWS config or credentials files; \
+             `aws configure list-profiles` lists them"
+        )));
     }
+    let region = args
+        .region
+        .clone()
+        .or_else(|| env("AWS_REGION"))
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .or_else(|| profile_region(profile.as_deref().unwrap_or("default")))
+        .ok_or_else(|| {
+            let from_profile = profile.as_ref().map(|p| format!(" or a region in profile '{p}'")).unwrap_or_default();
+            Error::input(format!("--region: no AWS region is set; pass --region or set AWS_REGION{from_profile}"))
+        })?;
+    if region.is_empty() || !region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        return Err(Error::input(format!("--region '{region}': expected a region name such as us-east-1")));
+    }
+    Ok(Target { profile, region })
+}
 
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(name) = &args.profile {
+/// Clients for `target`, once its credentials resolve.
+pub async fn connect(args: &AwsArgs, target: Target) -> Result<Account, Error> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(target.region.clone()));
+    if let Some(name) = &target.profile {
         loader = loader.profile_name(name);
-    }
-    if let Some(region) = &args.region {
-        loader = loader.region(Region::new(region.clone()));
     }
     if let Some(url) = &args.endpoint_url {
         loader = loader.endpoint_url(url);
     }
     let config = loader.load().await;
 
-    let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
-        let from_profile = profile.as_ref().map(|p| format!(" or a region in profile '{p}'")).unwrap_or_default();
-        Error::input(format!("--region: no AWS region is set; pass --region or set AWS_REGION{from_profile}"))
-    })?;
-
     // Resolving credentials here, once, turns "no credentials" into a clear error before any
     // request is built; the SDK caches them for the calls that follow.
-    let credentials = config.credentials_provider().ok_or_else(|| Error::aws(no_credentials(profile.as_deref())))?;
+    let profile = target.profile.as_deref();
+    let credentials = config.credentials_provider().ok_or_else(|| Error::aws(no_credentials(profile)))?;
     if credentials.provide_credentials().await.is_err() {
-        return Err(Error::aws(no_credentials(profile.as_deref())));
+        return Err(Error::aws(no_credentials(profile)));
     }
 
     Ok(Account {
         cloudformation: aws_sdk_cloudformation::Client::new(&config),
         iam: aws_sdk_iam::Client::new(&config),
         sts: aws_sdk_sts::Client::new(&config),
-        region,
+        region: target.region,
     })
 }
 
@@ -79,20 +115,6 @@ fn no_credentials(profile: Option<&str>) -> String {
         ),
         None => "no AWS credentials found; pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
     }
-}
-
-/// The SDK silently falls back to no region and no credentials for an unknown profile; say
-/// which profile is unknown instead.
-async fn ensure_profile_exists(name: &str, from_flag: bool) -> Result<(), Error> {
-    let profiles = aws_config::profile::load(&Fs::real(), &Env::real(), &Default::default(), None).await;
-    if profiles.as_ref().is_ok_and(|set| set.get_profile(name).is_some()) {
-        return Ok(());
-    }
-    let source = if from_flag { "--profile" } else { "AWS_PROFILE" };
-    Err(Error::input(format!(
-        "{source} '{name}': no such profile in the AWS config or credentials files; \
-         `aws configure list-profiles` lists them"
-    )))
 }
 
 /// An AWS call that failed, described in one line with what to do about it.

@@ -16,7 +16,7 @@ use crate::deploy::states::{self, Disposition, Readiness, Settled};
 use crate::deploy::{interrupted, provider};
 use crate::error::{Error, Kind, Result};
 use crate::report::{self, Outcome, Report};
-use crate::spec::{ISSUER_URL, Role, Spec};
+use crate::spec::{Role, Spec};
 use crate::template::{self, ProviderPlan};
 use crate::ui::Ui;
 
@@ -120,7 +120,7 @@ impl<'a> Deploy<'a> {
                     Disposition::Refuse(why) => return Err(Error::aws(why)),
                 };
                 let provider = provider::plan(self.account, self.spec, stack.as_ref()).await?;
-                self.ui.say(&describe_provider(&provider));
+                self.ui.say(&describe_provider(&provider, self.spec.issuer.url()));
                 if let Some(role) = &self.spec.role {
                     self.ui.say(&describe_role(role, &self.spec.audience));
                 }
@@ -320,9 +320,9 @@ impl<'a> Deploy<'a> {
     }
 }
 
-fn describe_provider(provider: &ProviderPlan) -> String {
+fn describe_provider(provider: &ProviderPlan, issuer_url: &str) -> String {
     match provider {
-        ProviderPlan::Create => format!("Provider: {ISSUER_URL}, held by this stack"),
+        ProviderPlan::Create => format!("Provider: {issuer_url}, held by this stack"),
         ProviderPlan::Existing(arn) => format!("Provider: trusting the existing {arn}"),
     }
 }

@@ -5,7 +5,7 @@
 use crate::aws::cloudformation::{self, Stack};
 use crate::aws::{Account, iam};
 use crate::error::{Error, Result};
-use crate::spec::{ISSUER_URL, ProviderChoice, Spec};
+use crate::spec::{ProviderChoice, Spec};
 use crate::template::ProviderPlan;
 
 const PROVIDER_TYPE: &str = "AWS::IAM::OIDCProvider";
@@ -14,7 +14,7 @@ pub async fn plan(account: &Account, spec: &Spec, stack: Option<&Stack>) -> Resu
     let arn = match &spec.provider {
         ProviderChoice::Given(arn) => arn.clone(),
         ProviderChoice::Discover => {
-            let Some(arn) = iam::find_provider(&account.iam, ISSUER_URL).await? else {
+            let Some(arn) = iam::find_provider(&account.iam, spec.issuer.url()).await? else {
                 return Ok(ProviderPlan::Create);
             };
             if let Some(stack) = stack {
