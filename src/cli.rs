@@ -37,6 +37,9 @@ pub enum Command {
     /// Show the account, identity and region the AWS flags resolve to
     #[command(after_help = after_help(WHOAMI_EXAMPLES))]
     Whoami(AwsArgs),
+    /// Say whether a GitHub token with these claims may assume a role, and if not, why
+    #[command(after_help = after_help(EXPLAIN_EXAMPLES))]
+    Explain(ExplainArgs),
 }
 
 /// How to reach AWS; shared by every command that calls it.
@@ -210,6 +213,31 @@ pub struct TeardownArgs {
     pub yes: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The role to read (IAM GetRole); with --policy, picks the role in a template
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// Read the trust policy from this file instead of AWS: a policy document, or a template
+    /// such as `gh-oidc render` prints
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
+    /// The token's `sub` claim, e.g. 'repo:acme/app:ref:refs/heads/main'
+    #[arg(long, value_name = "SUB")]
+    pub sub: String,
+    /// The token's `aud` claim
+    #[arg(long, value_name = "AUDIENCE", default_value = "sts.amazonaws.com")]
+    pub aud: String,
+    /// Another claim of the token, e.g. repository_id=123456; repeatable
+    #[arg(long = "claim", value_name = "KEY=VALUE")]
+    pub claims: Vec<String>,
+    /// The token's issuer (default: github.com's)
+    #[arg(long, value_name = "URL")]
+    pub issuer_url: Option<String>,
+}
+
 fn after_help(examples: &str) -> String {
     format!("{examples}\n\n{EXIT_CODES_HELP}")
 }
@@ -251,6 +279,16 @@ Examples:
 const TEARDOWN_EXAMPLES: &str = "\
 Examples:
   gh-oidc teardown --profile dev --stack-name gha-deploy --yes";
+
+const EXPLAIN_EXAMPLES: &str = "\
+Examples:
+  # Why does the deploy job get \"Not authorized to perform sts:AssumeRoleWithWebIdentity\"?
+  gh-oidc explain --profile dev --role-name gha-deploy \\
+      --sub 'repo:acme/app:ref:refs/heads/feature' --claim repository_id=123456
+
+  # The same question of a template, offline
+  gh-oidc render --repo acme/app --environment prod > template.json
+  gh-oidc explain --policy template.json --sub 'repo:acme/app:environment:prod'";
 
 const WHOAMI_EXAMPLES: &str = "\
 Examples:

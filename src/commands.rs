@@ -5,16 +5,19 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::aws::cloudformation::{self, StackEvent};
-use crate::aws::{self, sts};
-use crate::cli::{AwsArgs, Cli, Command, PlanArgs, RenderArgs, SetupArgs, SpecArgs, StatusArgs, TeardownArgs};
+use crate::aws::{self, iam, sts};
+use crate::cli::{
+    AwsArgs, Cli, Command, ExplainArgs, PlanArgs, RenderArgs, SetupArgs, SpecArgs, StatusArgs, TeardownArgs,
+};
 use crate::deploy::engine::{Deploy, Mode};
 use crate::deploy::follow::Follow;
 use crate::deploy::states::{self, Settled};
 use crate::deploy::teardown::teardown;
 use crate::error::{Error, Result};
-use crate::issuer::Partition;
+use crate::explain;
+use crate::issuer::{Issuer, Partition};
 use crate::report::{self, outputs_text};
-use crate::spec::{ProviderChoice, Spec, validate_stack_name};
+use crate::spec::{ProviderChoice, Spec, validate_role_name, validate_stack_name};
 use crate::template::{self, ProviderPlan};
 use crate::ui::Ui;
 
@@ -35,6 +38,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<()> {
             Ok(())
         }
         Command::Whoami(aws) => whoami(&aws, ui).await,
+        Command::Explain(args) => explain(args, ui).await,
     }
 }
 
@@ -46,6 +50,7 @@ pub fn aws_args(cli: &Cli) -> Option<&AwsArgs> {
         Command::Status(a) => Some(&a.aws),
         Command::Teardown(a) => Some(&a.aws),
         Command::Whoami(a) => Some(a),
+        Command::Explain(a) => Some(&a.aws),
         Command::Render(_) => None,
     }
 }
@@ -172,4 +177,44 @@ async fn whoami(args: &AwsArgs, ui: &Ui) -> Result<()> {
         &[format!("Account = {shown}"), format!("Arn = {arn}"), format!("Region = {}", account.region)],
     );
     Ok(())
+}
+
+async fn explain(args: ExplainArgs, ui: &Ui) -> Result<()> {
+    let issuer = args.issuer_url.as_deref().map(Issuer::parse).transpose()?.unwrap_or_default();
+    let mut pairs = vec![("sub".to_string(), args.sub.clone()), ("aud".to_string(), args.aud.clone())];
+    for claim in &args.claims {
+        let (key, value) = claim.split_once('=').filter(|(k, _)| !k.is_empty()).ok_or_else(|| {
+            Error::input(format!("--claim '{claim}': expected KEY=VALUE, e.g. --claim repository_id=123456"))
+        })?;
+        pairs.push((key.to_string(), value.to_string()));
+    }
+    let (role, document) = match (&args.policy, &args.role_name) {
+        (Some(path), role) => {
+            let shown = path.display();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::input(format!("--policy '{shown}': cannot read it ({e})")))?;
+            let json: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| Error::input(format!("--policy '{shown}': not valid JSON ({e})")))?;
+            explain::policy_from_file(&json, role.as_deref())
+                .map_err(|why| Error::input(format!("--policy '{shown}': {why}")))?
+        }
+        (None, Some(name)) => {
+            validate_role_name(name)?;
+            let account = connect(&args.aws).await?;
+            let document = iam::trust_policy(&account.iam, name).await?.ok_or_else(|| {
+                Error::aws(format!("role '{name}' does not exist in this account ({}); check --role-name and --profile", account.region))
+            })?;
+            (name.clone(), document)
+        }
+        (None, None) => {
+            return Err(Error::input("--role-name: say which role's trust policy to check (or --policy FILE)"));
+        }
+    };
+    let explanation = explain::explain(&role, &document, &issuer, &explain::claims(&issuer, &pairs));
+    ui.result(&explanation, &explanation.text());
+    if explanation.allowed {
+        Ok(())
+    } else {
+        Err(Error::refused(format!("{role} would refuse this token")))
+    }
 }

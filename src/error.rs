@@ -16,6 +16,8 @@ pub enum Kind {
     Declined,
     /// SIGINT or SIGTERM arrived.
     Interrupted,
+    /// The answer to a question is "no": `explain` found the token would be refused.
+    Refused,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,11 +46,16 @@ impl Error {
         Error { kind: Kind::Interrupted, message: message.into() }
     }
 
+    pub fn refused(message: impl Into<String>) -> Self {
+        Error { kind: Kind::Refused, message: message.into() }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self.kind {
             Kind::Aws => 1,
             Kind::Input => 2,
             Kind::Declined => 3,
+            Kind::Refused => 4,
             Kind::Interrupted => 130,
         })
     }
@@ -61,4 +68,5 @@ Exit codes:
   1    an AWS operation failed, or the stack rolled back
   2    invalid input (nothing was sent to AWS)
   3    not confirmed (declined, or no TTY and no --yes)
+  4    explain: the token would be refused
   130  interrupted (Ctrl-C or SIGTERM)";

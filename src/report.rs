@@ -7,6 +7,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
 use crate::aws::cloudformation::{Change, StackEvent};
+use crate::diff::RoleDiff;
 use crate::issuer::Partition;
 use crate::ui::{Tone, Ui};
 
@@ -34,6 +35,8 @@ pub struct Report {
     pub stack_id: Option<String>,
     pub result: Outcome,
     pub changes: Vec<Change>,
+    /// What the changes do to each role's trust and permissions.
+    pub trust: Vec<RoleDiff>,
     pub outputs: BTreeMap<String, String>,
 }
 
@@ -149,6 +152,8 @@ mod tests {
             resource_type: "AWS::IAM::Role".into(),
             physical_id: (action != "Add").then(|| "gha-deploy".into()),
             replacement: (action == "Modify").then(|| "False".into()),
+            before: None,
+            after: None,
         }
     }
 

@@ -79,8 +79,9 @@ impl Ui {
         Spinner(bar)
     }
 
-    /// Asks before a change; `yes` is `--yes`. Without a terminal to ask on, refuses.
-    pub async fn confirm(&self, question: &str, yes: bool) -> Result<()> {
+    /// Asks before a change; `yes` is `--yes`. Without a terminal to ask on, refuses. With
+    /// `must_type`, a plain "y" is not enough: the answer must be that text (a role name).
+    pub async fn confirm(&self, question: &str, yes: bool, must_type: Option<&str>) -> Result<()> {
         if yes {
             return Ok(());
         }
@@ -89,7 +90,10 @@ impl Ui {
                 "not confirmed: stdin is not a terminal to ask on; pass --yes to go ahead without asking",
             ));
         }
-        eprint!("{question} [y/N] ");
+        match must_type {
+            Some(text) => eprint!("{question} Type {text} to go ahead: "),
+            None => eprint!("{question} [y/N] "),
+        }
         let _ = std::io::stderr().flush();
         // Read on a blocking thread so that Ctrl-C at the prompt is still noticed.
         let answer = tokio::task::spawn_blocking(|| {
@@ -99,11 +103,12 @@ impl Ui {
         .await
         .expect("the prompt thread does not panic")
         .unwrap_or_default();
-        if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-            Ok(())
-        } else {
-            Err(Error::declined("declined; nothing was changed"))
-        }
+        let answer = answer.trim();
+        let confirmed = match must_type {
+            Some(text) => answer == text,
+            None => matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes"),
+        };
+        if confirmed { Ok(()) } else { Err(Error::declined("declined; nothing was changed")) }
     }
 
     /// A result for scripts: the JSON form with `--output json`, else the text lines.

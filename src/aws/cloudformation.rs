@@ -7,6 +7,7 @@ use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::primitives::DateTimeFormat;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType};
 use serde::Serialize;
+use serde_json::Value;
 
 use super::Failure;
 use crate::spec::Tag;
@@ -38,6 +39,11 @@ pub struct Change {
     pub resource_type: String,
     pub physical_id: Option<String>,
     pub replacement: Option<String>,
+    /// The resource's properties before and after (`IncludePropertyValues`), where given.
+    #[serde(skip)]
+    pub before: Option<Value>,
+    #[serde(skip)]
+    pub after: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -127,6 +133,8 @@ pub async fn describe_change_set(client: &Client, id: &str) -> Result<ChangeSet,
             resource_type: rc.resource_type().unwrap_or_default().to_string(),
             physical_id: rc.physical_resource_id().filter(|p| !p.is_empty()).map(str::to_string),
             replacement: rc.replacement().map(|r| r.as_str().to_string()),
+            before: rc.before_context().and_then(properties),
+            after: rc.after_context().and_then(properties),
         });
         match &mut change_set {
             Some(cs) => cs.changes.extend(changes),
@@ -143,6 +151,12 @@ pub async fn describe_change_set(client: &Client, id: &str) -> Result<ChangeSet,
         }
     }
     Ok(change_set.expect("a paginator yields at least one page"))
+}
+
+/// A context is `{"Properties": {...}}` as a JSON string.
+fn properties(context: &str) -> Option<Value> {
+    let mut parsed: Value = serde_json::from_str(context).ok()?;
+    Some(parsed.get_mut("Properties").map(Value::take).unwrap_or_default())
 }
 
 pub async fn execute_change_set(client: &Client, id: &str) -> Result<(), Failure> {

@@ -34,6 +34,26 @@ pub async fn get_provider(client: &Client, arn: &str) -> Result<Option<OidcProvi
     }
 }
 
+/// The role's trust policy, or `None` when there is no such role.
+pub async fn trust_policy(client: &Client, role_name: &str) -> Result<Option<serde_json::Value>, Failure> {
+    let role = match client.get_role().role_name(role_name).send().await {
+        Ok(r) => r,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => return Ok(None),
+        Err(e) => return Err(Failure::from_sdk("GetRole", e)),
+    };
+    let document = role.role().and_then(|r| r.assume_role_policy_document()).unwrap_or_default();
+    Ok(Some(parse_policy_document(document)))
+}
+
+/// IAM returns policy documents URL-encoded; some implementations do not. Plain JSON is
+/// taken as it is (decoding it would turn a `%3A` inside a subject into `:`).
+pub fn parse_policy_document(document: &str) -> serde_json::Value {
+    serde_json::from_str(document).unwrap_or_else(|_| {
+        let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
+        serde_json::from_str(&decoded).unwrap_or(serde_json::Value::Null)
+    })
+}
+
 /// `arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com`
 /// → `https://token.actions.githubusercontent.com`
 pub fn provider_url_of(arn: &str) -> Option<String> {
@@ -43,6 +63,15 @@ pub fn provider_url_of(arn: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_documents_are_read_encoded_or_not() {
+        let plain = r#"{"Statement":[{"Condition":{"StringEquals":{"k":"repo:a/b:ref:refs/heads/x%3Ay"}}}]}"#;
+        let doc = parse_policy_document(plain);
+        assert_eq!(doc["Statement"][0]["Condition"]["StringEquals"]["k"], "repo:a/b:ref:refs/heads/x%3Ay");
+        let encoded = "%7B%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(parse_policy_document(encoded), serde_json::json!({"Statement": []}));
+    }
 
     #[test]
     fn the_provider_url_is_read_from_its_arn() {

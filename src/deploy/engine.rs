@@ -14,6 +14,7 @@ use crate::deploy::follow::Follow;
 use crate::deploy::poll::{self, Step};
 use crate::deploy::states::{self, Disposition, Readiness, Settled};
 use crate::deploy::{interrupted, provider};
+use crate::diff;
 use crate::error::{Error, Kind, Result};
 use crate::report::{self, Outcome, Report};
 use crate::spec::{Role, Spec};
@@ -182,6 +183,10 @@ impl<'a> Deploy<'a> {
             Phase::Review { change_set } => {
                 self.ui.say(&report::change_table(self.ui, &change_set.changes));
                 self.ui.say(&report::summary(&change_set.changes));
+                let trust = diff::role_diffs(&change_set.changes);
+                for line in diff::text(self.ui, &trust) {
+                    self.ui.say(&line);
+                }
                 match self.mode {
                     Mode::Plan => {
                         self.clean_up().await;
@@ -196,7 +201,12 @@ impl<'a> Deploy<'a> {
                             "Change set: {}",
                             report::console_link(&self.account.region, &change_set.stack_id, &change_set.id)
                         ));
-                        self.ui.confirm(&format!("Execute this change set on {}?", self.spec.stack_name), yes).await?;
+                        let broadened = trust.iter().find(|d| d.broadens_access).and_then(|d| d.role_name.as_deref());
+                        let question = match broadened {
+                            Some(role) => format!("This change lets more workflows assume {role}."),
+                            None => format!("Execute this change set on {}?", self.spec.stack_name),
+                        };
+                        self.ui.confirm(&question, yes, broadened).await?;
                         Phase::Execute { change_set }
                     }
                 }
@@ -248,6 +258,7 @@ impl<'a> Deploy<'a> {
             stack_name: self.spec.stack_name.clone(),
             stack_id: self.stack_id.clone(),
             result,
+            trust: change_set.as_ref().map(|cs| diff::role_diffs(&cs.changes)).unwrap_or_default(),
             changes: change_set.map(|cs| cs.changes).unwrap_or_default(),
             outputs,
         }

@@ -33,6 +33,7 @@ async fn delete(account: &Account, ui: &Ui, stack_name: &str, yes: bool, deletin
         stack_id: None,
         result: Outcome::NotFound,
         changes: vec![],
+        trust: vec![],
         outputs: Default::default(),
     };
     let Some(stack) = stack else {
@@ -52,6 +53,8 @@ async fn delete(account: &Account, ui: &Ui, stack_name: &str, yes: bool, deletin
             resource_type: r.resource_type,
             physical_id: r.physical_id,
             replacement: None,
+            before: None,
+            after: None,
         })
         .collect();
     ui.say(&format!(
@@ -60,7 +63,7 @@ async fn delete(account: &Account, ui: &Ui, stack_name: &str, yes: bool, deletin
     ));
     ui.say(&report::change_table(ui, &report.changes));
     ui.say(&report::summary(&report.changes));
-    ui.confirm(&format!("Delete stack {stack_name} and everything in it?"), yes).await?;
+    ui.confirm(&format!("Delete stack {stack_name} and everything in it?"), yes, None).await?;
 
     let after = cloudformation::latest_events(cfn, &stack.id).await?.first().map(|e| e.id.clone());
     cloudformation::delete_stack(cfn, &stack.id).await?;
