@@ -202,7 +202,10 @@ async fn explain(args: ExplainArgs, ui: &Ui) -> Result<()> {
             validate_role_name(name)?;
             let account = connect(&args.aws).await?;
             let document = iam::trust_policy(&account.iam, name).await?.ok_or_else(|| {
-                Error::aws(format!("role '{name}' does not exist in this account ({}); check --role-name and --profile", account.region))
+                Error::aws(format!(
+                    "role '{name}' does not exist in this account ({}); check --role-name and --profile",
+                    account.region
+                ))
             })?;
             (name.clone(), document)
         }
@@ -212,9 +215,5 @@ async fn explain(args: ExplainArgs, ui: &Ui) -> Result<()> {
     };
     let explanation = explain::explain(&role, &document, &issuer, &explain::claims(&issuer, &pairs));
     ui.result(&explanation, &explanation.text());
-    if explanation.allowed {
-        Ok(())
-    } else {
-        Err(Error::refused(format!("{role} would refuse this token")))
-    }
+    if explanation.allowed { Ok(()) } else { Err(Error::refused(format!("{role} would refuse this token"))) }
 }

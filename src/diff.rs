@@ -97,7 +97,8 @@ impl Access {
         }
         access.policies = policy::strings(&props["ManagedPolicyArns"]).into_iter().collect();
         access.boundary = props["PermissionsBoundary"].as_str().map(str::to_string);
-        access.max_session = props["MaxSessionDuration"].as_u64().or_else(|| props["MaxSessionDuration"].as_str()?.parse().ok());
+        access.max_session =
+            props["MaxSessionDuration"].as_u64().or_else(|| props["MaxSessionDuration"].as_str()?.parse().ok());
         access.inline = props["Policies"]
             .as_array()
             .into_iter()
@@ -127,9 +128,8 @@ fn role_diff(change: &Change) -> RoleDiff {
         .chain(after.inline.iter().filter(|p| !before.inline.contains(p)))
         .map(|(name, _)| name.clone())
         .collect();
-    let transition = |b: Option<&String>, a: Option<&String>| {
-        (b != a).then(|| Transition { before: b.cloned(), after: a.cloned() })
-    };
+    let transition =
+        |b: Option<&String>, a: Option<&String>| (b != a).then(|| Transition { before: b.cloned(), after: a.cloned() });
     let role_name = [&change.after, &change.before]
         .into_iter()
         .flatten()
@@ -169,7 +169,8 @@ fn broadens(before: &Access, after: &Access) -> bool {
     // Where ids were required, another id lets one more repository in, and dropping them
     // all drops the constraint. Requiring ids where there were none narrows.
     let ids_widened = !before.repository_ids.is_empty()
-        && (after.repository_ids.is_empty() || after.repository_ids.difference(&before.repository_ids).next().is_some());
+        && (after.repository_ids.is_empty()
+            || after.repository_ids.difference(&before.repository_ids).next().is_some());
     new_subject || new_audience || new_issuer || ids_widened
 }
 
@@ -184,7 +185,10 @@ fn covers(old: &Trusted, new: &Trusted) -> bool {
     }
     // `prefix*` covers any pattern that starts with the same literal prefix.
     old.like
-        && old.pattern.strip_suffix('*').is_some_and(|prefix| !prefix.contains(['*', '?']) && new.pattern.starts_with(prefix))
+        && old
+            .pattern
+            .strip_suffix('*')
+            .is_some_and(|prefix| !prefix.contains(['*', '?']) && new.pattern.starts_with(prefix))
 }
 
 /// The diff as lines for people, under the change-set table.
@@ -280,7 +284,12 @@ mod tests {
     fn an_added_subject_broadens_and_is_listed() {
         let d = modify(
             role("StringEquals", &["repo:acme/app:ref:refs/heads/main"], "sts.amazonaws.com", json!({})),
-            role("StringEquals", &["repo:acme/app:ref:refs/heads/main", "repo:acme/app:environment:prod"], "sts.amazonaws.com", json!({})),
+            role(
+                "StringEquals",
+                &["repo:acme/app:ref:refs/heads/main", "repo:acme/app:environment:prod"],
+                "sts.amazonaws.com",
+                json!({}),
+            ),
         );
         assert_eq!(d.subjects_added, ["repo:acme/app:environment:prod"]);
         assert!(d.subjects_removed.is_empty());
@@ -318,11 +327,15 @@ mod tests {
             role("StringEquals", &["repo:a/b:pull_request"], "sts.amazonaws.com", json!({})),
             role("StringEquals", &["repo:a/b:pull_request"], "other", json!({})),
         );
-        assert_eq!((d.audiences_added.clone(), d.audiences_removed.clone()), (vec!["other".to_string()], vec!["sts.amazonaws.com".to_string()]));
+        assert_eq!(
+            (d.audiences_added.clone(), d.audiences_removed.clone()),
+            (vec!["other".to_string()], vec!["sts.amazonaws.com".to_string()])
+        );
         assert!(d.broadens_access);
 
         let mut with_ids = role("StringEquals", &["repo:a/b:pull_request"], "sts.amazonaws.com", json!({}));
-        with_ids["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"][format!("{P}:repository_id")] = json!(["1"]);
+        with_ids["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
+            [format!("{P}:repository_id")] = json!(["1"]);
         let without = role("StringEquals", &["repo:a/b:pull_request"], "sts.amazonaws.com", json!({}));
         let dropped = modify(with_ids.clone(), without.clone());
         assert_eq!(dropped.repository_ids_removed, ["1"]);
@@ -335,10 +348,20 @@ mod tests {
     #[test]
     fn permissions_boundary_and_session() {
         let d = modify(
-            role("StringEquals", &["repo:a/b:pull_request"], "a", json!({"ManagedPolicyArns": ["arn:p/Old"], "MaxSessionDuration": 3600})),
-            role("StringEquals", &["repo:a/b:pull_request"], "a", json!({
+            role(
+                "StringEquals",
+                &["repo:a/b:pull_request"],
+                "a",
+                json!({"ManagedPolicyArns": ["arn:p/Old"], "MaxSessionDuration": 3600}),
+            ),
+            role(
+                "StringEquals",
+                &["repo:a/b:pull_request"],
+                "a",
+                json!({
                 "ManagedPolicyArns": ["arn:p/New"], "PermissionsBoundary": "arn:b", "MaxSessionDuration": 43200,
-                "Policies": [{"PolicyName": "gh-oidc-inline", "PolicyDocument": {"Statement": []}}]})),
+                "Policies": [{"PolicyName": "gh-oidc-inline", "PolicyDocument": {"Statement": []}}]}),
+            ),
         );
         assert_eq!(d.policies_attached, ["arn:p/New"]);
         assert_eq!(d.policies_detached, ["arn:p/Old"]);

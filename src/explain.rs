@@ -41,13 +41,18 @@ pub fn explain(role: &str, document: &Value, issuer: &Issuer, claims: &Claims) -
     // A principal written as an intrinsic (a rendered template's `Ref`) is the stack's own
     // provider for this issuer.
     let from_issuer = |principal: &Value| match principal.as_str() {
-        Some(arn) => arn.rsplit_once("oidc-provider/").is_some_and(|(_, url)| url.eq_ignore_ascii_case(issuer.host_path())),
+        Some(arn) => {
+            arn.rsplit_once("oidc-provider/").is_some_and(|(_, url)| url.eq_ignore_ascii_case(issuer.host_path()))
+        }
         None => true,
     };
     let (allowed, statement, reasons, summary) = match policy::evaluate(document, claims, from_issuer) {
-        Verdict::Allowed(i) => {
-            (true, Some(i + 1), vec![], format!("ALLOWED: statement {} of {role}'s trust policy admits this token.", i + 1))
-        }
+        Verdict::Allowed(i) => (
+            true,
+            Some(i + 1),
+            vec![],
+            format!("ALLOWED: statement {} of {role}'s trust policy admits this token.", i + 1),
+        ),
         Verdict::Denied(i) => (
             false,
             Some(i + 1),
@@ -86,9 +91,9 @@ fn reason(statement: usize, b: Blocker) -> Reason {
             "the workflow requests audience '{aud}'; request one of the trusted ones (the `audience:` input of \
              aws-actions/configure-aws-credentials), or trust it with --audience '{aud}'"
         ),
-        ("repository_id", Some(id)) => format!(
-            "repository id {id} is not trusted; if this is the right repository, add --repository-id {id}"
-        ),
+        ("repository_id", Some(id)) => {
+            format!("repository id {id} is not trusted; if this is the right repository, add --repository-id {id}")
+        }
         (_, Some(value)) => format!("'{claim}' is '{value}'; the condition needs one of the listed values"),
     };
     Reason { statement, operator: b.operator, key: b.key, expected: b.expected, actual: b.actual, fix }
@@ -178,32 +183,51 @@ mod tests {
 
     fn run(doc: &Value, sub: &str, more: &[(&str, &str)]) -> Explanation {
         let issuer = Issuer::default();
-        let mut pairs = vec![("sub".to_string(), sub.to_string()), ("aud".to_string(), "sts.amazonaws.com".to_string())];
+        let mut pairs =
+            vec![("sub".to_string(), sub.to_string()), ("aud".to_string(), "sts.amazonaws.com".to_string())];
         pairs.extend(more.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         explain("gha-deploy", doc, &issuer, &claims(&issuer, &pairs))
     }
 
     #[test]
     fn an_admitted_token() {
-        let e = run(&document("StringLike", &["repo:acme/app:ref:refs/heads/*"]), "repo:acme/app:ref:refs/heads/x", &[("repository_id", "42")]);
+        let e = run(
+            &document("StringLike", &["repo:acme/app:ref:refs/heads/*"]),
+            "repo:acme/app:ref:refs/heads/x",
+            &[("repository_id", "42")],
+        );
         assert!(e.allowed);
         assert_eq!(e.summary, "ALLOWED: statement 1 of gha-deploy's trust policy admits this token.");
     }
 
     #[test]
     fn each_blocking_condition_is_named_with_its_fix() {
-        let e = run(&document("StringEquals", &["repo:acme/app:ref:refs/heads/main"]), "repo:acme/app:ref:refs/heads/feature", &[]);
+        let e = run(
+            &document("StringEquals", &["repo:acme/app:ref:refs/heads/main"]),
+            "repo:acme/app:ref:refs/heads/feature",
+            &[],
+        );
         assert!(!e.allowed);
         let keys: Vec<&str> = e.reasons.iter().map(|r| r.key.as_str()).collect();
-        assert_eq!(keys, ["token.actions.githubusercontent.com:repository_id", "token.actions.githubusercontent.com:sub"]);
-        assert_eq!(e.reasons[0].fix, "this check needs the token's 'repository_id' claim: pass it with --claim repository_id=VALUE");
+        assert_eq!(
+            keys,
+            ["token.actions.githubusercontent.com:repository_id", "token.actions.githubusercontent.com:sub"]
+        );
+        assert_eq!(
+            e.reasons[0].fix,
+            "this check needs the token's 'repository_id' claim: pass it with --claim repository_id=VALUE"
+        );
         assert!(e.reasons[1].fix.contains("--repo-pattern 'repo:acme/app:ref:refs/heads/feature'"));
         assert_eq!(
             e.text()[1],
             "  statement 1: StringEquals token.actions.githubusercontent.com:repository_id is missing, expected '42'"
         );
 
-        let e = run(&document("StringEquals", &["repo:acme/app:pull_request"]), "repo:acme/app:pull_request", &[("repository_id", "7")]);
+        let e = run(
+            &document("StringEquals", &["repo:acme/app:pull_request"]),
+            "repo:acme/app:pull_request",
+            &[("repository_id", "7")],
+        );
         assert_eq!(e.reasons.len(), 1);
         assert!(e.reasons[0].fix.contains("add --repository-id 7"));
     }
@@ -223,14 +247,24 @@ mod tests {
     fn a_wrong_audience_and_a_foreign_issuer() {
         let doc = document("StringEquals", &["repo:a/b:pull_request"]);
         let issuer = Issuer::default();
-        let c = claims(&issuer, &[("sub".into(), "repo:a/b:pull_request".into()), ("aud".into(), "sigstore".into()), ("repository_id".into(), "42".into())]);
+        let c = claims(
+            &issuer,
+            &[
+                ("sub".into(), "repo:a/b:pull_request".into()),
+                ("aud".into(), "sigstore".into()),
+                ("repository_id".into(), "42".into()),
+            ],
+        );
         let e = explain("r", &doc, &issuer, &c);
         assert!(e.reasons[0].fix.contains("requests audience 'sigstore'"), "{:?}", e.reasons);
 
         let ghes = Issuer::parse("https://ghe.example.com/_services/token").unwrap();
         let e = explain("r", &doc, &ghes, &claims(&ghes, &[("sub".into(), "repo:a/b:pull_request".into())]));
         assert!(!e.allowed);
-        assert!(e.summary.contains("no statement of r's trust policy lets tokens from https://ghe.example.com/_services/token"));
+        assert!(
+            e.summary
+                .contains("no statement of r's trust policy lets tokens from https://ghe.example.com/_services/token")
+        );
     }
 
     #[test]
@@ -242,7 +276,11 @@ mod tests {
             "A": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "first", "AssumeRolePolicyDocument": {"Statement": []}}},
             "B": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": doc}},
             "P": {"Type": "AWS::IAM::OIDCProvider"}}});
-        assert!(policy_from_file(&template, None).unwrap_err().contains("several roles; pick one with --role-name (first, B)"));
+        assert!(
+            policy_from_file(&template, None)
+                .unwrap_err()
+                .contains("several roles; pick one with --role-name (first, B)")
+        );
         assert_eq!(policy_from_file(&template, Some("B")).unwrap(), ("B".to_string(), doc.clone()));
         assert_eq!(policy_from_file(&template, Some("first")).unwrap().0, "first");
         assert!(policy_from_file(&template, Some("nope")).unwrap_err().contains("no role 'nope'"));

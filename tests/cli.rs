@@ -42,6 +42,73 @@ fn bad_input_is_one_line_naming_the_flag_exit_2_and_nothing_sent() {
         ),
         (&["teardown", "--stack-name", "bad_name"], "error: --stack-name 'bad_name':"),
         (&["setup", "--endpoint-url", "localhost:4566"], "error: --endpoint-url 'localhost:4566': give a full URL"),
+        (
+            &["setup", "--repo", "acme/app"],
+            "error: --repo 'acme/app': say which runs may assume the role with --branch NAME",
+        ),
+        (&["setup", "--branch", "main"], "error: --branch: name the repository it applies to with --repo OWNER/REPO"),
+        (
+            &["setup", "--repo", "acme/*", "--branch", "main"],
+            "error: --repo 'acme/*': trusts every repository of 'acme'",
+        ),
+        (
+            &["setup", "--repo", "acme/app*", "--pull-request"],
+            "error: --repo 'acme/app*': a wildcard in the owner or repository name",
+        ),
+        (
+            &["setup", "--repo", "acme/app", "--all-refs", "--repository-id", "1", "--deny-warnings"],
+            "error: --deny-warnings: 'repo:acme/app:*' trusts every branch",
+        ),
+        (
+            &["setup", "--repo", "acme/app", "--pull-request", "--max-session-duration", "13h"],
+            "error: --max-session-duration '13h': give 1 to 12 hours",
+        ),
+        (
+            &["setup", "--issuer-url", "https://example.com"],
+            "error: --issuer-url 'https://example.com': this is not a GitHub Actions token issuer",
+        ),
+        (
+            &["setup", "--repo", "acme/app", "--pull-request", "--policy-arn", "Bad Name"],
+            "error: --policy-arn 'Bad Name':",
+        ),
+        (&["setup", "--repo", "acme/app", "--pull-request", "--role-path", "ci"], "error: --role-path 'ci':"),
+        (
+            &["setup", "--repo", "acme/app", "--pull-request", "--inline-policy", "/nonexistent.json"],
+            "error: --inline-policy '/nonexistent.json': cannot read it",
+        ),
+        (
+            &[
+                "setup",
+                "--repo",
+                "acme@1/app@2",
+                "--pull-request",
+                "--issuer-url",
+                "https://ghe.example.com/_services/token",
+            ],
+            "error: --repo 'repo:acme@1/app@2:pull_request': GitHub Enterprise Server does not issue the immutable-ID form",
+        ),
+        (
+            &[
+                "setup",
+                "--repo",
+                "acme/app",
+                "--pull-request",
+                "--region",
+                "cn-north-1",
+                "--provider-arn",
+                "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com",
+            ],
+            "error: --provider-arn 'arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com': it is in partition 'aws' but the region is in 'aws-cn'",
+        ),
+        (&["explain", "--sub", "repo:a/b:pull_request"], "error: --role-name: say which role's trust policy to check"),
+        (
+            &["explain", "--policy", "/nonexistent.json", "--sub", "x"],
+            "error: --policy '/nonexistent.json': cannot read it",
+        ),
+        (
+            &["explain", "--role-name", "r", "--sub", "x", "--claim", "oops"],
+            "error: --claim 'oops': expected KEY=VALUE",
+        ),
     ] {
         let out = offline(&account, &[args, &["--profile", common::PROFILE]].concat()).output().unwrap();
         let err = stderr(&out);
@@ -117,6 +184,123 @@ fn render(account: &TestAccount, args: &[&str]) -> serde_json::Value {
     let lint = std::process::Command::new(common::cfn_lint()).arg(&path).output().expect("cfn-lint runs");
     assert!(lint.status.success(), "cfn-lint on {args:?}:\n{}{}", stdout(&lint), stderr(&lint));
     serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn warnings_go_to_stderr_and_do_not_stop_the_run() {
+    let account = TestAccount::new();
+    let out = offline(
+        &account,
+        &["render", "--repo", "acme/app", "--all-refs", "--pull-request", "--policy-arn", "AdministratorAccess"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let warnings: Vec<String> = stderr(&out).lines().map(String::from).collect();
+    assert_eq!(warnings.len(), 4, "{warnings:?}");
+    assert!(warnings[0].starts_with("warning: 'repo:acme/app:*' trusts every branch"));
+    assert!(warnings[1].starts_with("warning: 'repo:acme/app:pull_request' lets pull-request runs"));
+    assert!(warnings[2].starts_with("warning: 'repo:acme/app:pull_request' names its repository by name"));
+    assert!(warnings[3].starts_with("warning: --policy-arn 'AdministratorAccess' gives the role full control"));
+    serde_json::from_str::<serde_json::Value>(&stdout(&out)).expect("the template is still printed");
+}
+
+#[test]
+fn every_issuer_and_partition_renders_lint_clean() {
+    let account = TestAccount::new();
+    let dir = tempfile::tempdir().unwrap();
+    let inline = dir.path().join("inline.json");
+    std::fs::write(
+        &inline,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    let role = [
+        "--repo",
+        "acme/app",
+        "--branch",
+        "main",
+        "--git-tag",
+        "v*",
+        "--environment",
+        "prod",
+        "--repository-id",
+        "42",
+        "--policy-arn",
+        "ReadOnlyAccess",
+        "--permissions-boundary",
+        "PowerUserAccess",
+        "--inline-policy",
+        inline.to_str().unwrap(),
+        "--max-session-duration",
+        "12h",
+        "--role-path",
+        "/ci/",
+        "--role-description",
+        "CI",
+    ];
+    for issuer in [
+        "https://token.actions.githubusercontent.com",
+        "https://token.actions.githubusercontent.com/octo-enterprise",
+        "https://ghe.example.com/_services/token",
+        "https://token.actions.octocorp.ghe.com",
+    ] {
+        for (region, audience) in [
+            ("us-east-1", "sts.amazonaws.com"),
+            ("cn-north-1", "sts.amazonaws.com.cn"),
+            ("us-gov-west-1", "sts.amazonaws.com"),
+        ] {
+            let template = render(&account, &[&role[..], &["--issuer-url", issuer, "--region", region]].concat());
+            let key = issuer.trim_start_matches("https://");
+            let provider = &template["Resources"]["GitHubOidcProvider"]["Properties"];
+            assert_eq!(provider["Url"], issuer);
+            assert_eq!(provider["ClientIdList"][0], audience, "{region}");
+            let condition = &template["Resources"]["GitHubActionsRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+                [0]["Condition"];
+            assert_eq!(condition["StringEquals"][format!("{key}:aud")], audience, "{issuer} {region}");
+            assert_eq!(condition["StringEquals"][format!("{key}:repository_id")][0], "42");
+            assert_eq!(condition["StringLike"][format!("{key}:sub")].as_array().unwrap().len(), 3);
+            let text = template.to_string();
+            assert!(!text.contains("arn:aws:"), "no hard-coded partition: {text}");
+            assert!(!text.contains("ForAllValues") && !text.contains("ForAnyValue"));
+        }
+    }
+}
+
+#[test]
+fn explain_works_offline_on_a_rendered_template() {
+    let account = TestAccount::new();
+    let template =
+        offline(&account, &["render", "--repo", "acme/app", "--environment", "prod", "--repository-id", "3"])
+            .output()
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("template.json");
+    std::fs::write(&path, &template.stdout).unwrap();
+    let path = path.to_str().unwrap();
+
+    let out = offline(
+        &account,
+        &["explain", "--policy", path, "--sub", "repo:acme/app:environment:prod", "--claim", "repository_id=3"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "ALLOWED: statement 1 of gh-oidc-acme-app's trust policy admits this token.\n");
+
+    let out = offline(
+        &account,
+        &["explain", "--policy", path, "--sub", "repo:acme/app:environment:staging", "--claim", "repository_id=3"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "REFUSED: gh-oidc-acme-app's trust policy does not admit this token.\n\
+         \x20 statement 1: StringEquals token.actions.githubusercontent.com:sub is 'repo:acme/app:environment:staging', expected 'repo:acme/app:environment:prod'\n\
+         \x20   fix: no trusted pattern matches; to admit exactly this run, add --repo-pattern 'repo:acme/app:environment:staging'\n"
+    );
 }
 
 #[test]

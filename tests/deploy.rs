@@ -259,53 +259,11 @@ async fn without_a_terminal_and_without_yes_nothing_is_left_behind() {
     );
 }
 
-/// Runs the binary on a real pseudo-terminal (util-linux `script`) and answers its prompt.
-/// `colour` leaves NO_COLOR unset, as on a developer's terminal.
-fn on_a_terminal(account: &TestAccount, args: &[&str], answer: &str, colour: bool) -> std::process::Output {
-    use std::io::{Read, Write};
-    use std::process::{Command, Stdio};
-
-    let binary = assert_cmd::cargo::cargo_bin("gh-oidc");
-    let mut line = format!("'{}'", binary.display());
-    for arg in args.iter().chain(&["--profile", common::PROFILE]) {
-        line.push_str(&format!(" '{arg}'"));
-    }
-    let mut script = Command::new("script");
-    script.args(["--quiet", "--return", "--command", &line, "/dev/null"]);
-    for (key, value) in account.env() {
-        match value {
-            Some(v) => script.env(key, v),
-            None => script.env_remove(key),
-        };
-    }
-    script.env("AWS_ENDPOINT_URL", common::endpoint());
-    if colour {
-        script.env_remove("NO_COLOR");
-    }
-    script.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = script.spawn().expect("util-linux `script` runs");
-
-    // Read the screen until the question shows, then type the answer.
-    let mut screen = child.stdout.take().unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !String::from_utf8_lossy(&seen).contains("[y/N]") {
-        let n = screen.read(&mut buf).unwrap();
-        assert!(n > 0, "the prompt never showed:\n{}", String::from_utf8_lossy(&seen));
-        seen.extend_from_slice(&buf[..n]);
-    }
-    child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
-    screen.read_to_end(&mut seen).unwrap();
-    let mut output = child.wait_with_output().unwrap();
-    output.stdout = seen;
-    output
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn declining_at_the_prompt_leaves_nothing_behind() {
     let account = TestAccount::new();
     let stack = unique("declined");
-    let out = on_a_terminal(&account, &["setup", "--stack-name", &stack], "n\n", false);
+    let out = common::on_a_terminal(&account, &["setup", "--stack-name", &stack], "n\n", false);
     let screen = stdout(&out);
     assert_eq!(out.status.code(), Some(3), "{screen}");
     assert!(screen.contains(&format!("Execute this change set on {stack}? [y/N]")), "{screen}");
@@ -315,7 +273,7 @@ async fn declining_at_the_prompt_leaves_nothing_behind() {
     assert!(account.provider_arns().await.is_empty());
 
     // On a colour terminal, the same plan paints its Add green; "y" executes it.
-    let out = on_a_terminal(&account, &["setup", "--stack-name", &stack], "y\n", true);
+    let out = common::on_a_terminal(&account, &["setup", "--stack-name", &stack], "y\n", true);
     let screen = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{screen}");
     let add_row = screen.lines().find(|l| l.contains("GitHubOidcProvider ┆")).unwrap();
@@ -328,7 +286,7 @@ async fn ctrl_c_at_the_prompt_exits_130_and_leaves_nothing_behind() {
     let account = TestAccount::new();
     let stack = unique("interrupted");
     // Ctrl-C typed on the terminal: the terminal sends SIGINT to the tool.
-    let out = on_a_terminal(&account, &["setup", "--stack-name", &stack], "\u{3}", false);
+    let out = common::on_a_terminal(&account, &["setup", "--stack-name", &stack], "\u{3}", false);
     let screen = stdout(&out);
     assert_eq!(out.status.code(), Some(130), "{screen}");
     assert!(screen.contains("error: interrupted (SIGINT); nothing was changed"), "{screen}");

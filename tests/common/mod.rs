@@ -177,3 +177,49 @@ pub fn cfn_lint() -> PathBuf {
             .expect("GH_OIDC_TEST_CFN_LINT is not set: run the tests with scripts/test"),
     )
 }
+
+/// Runs the binary on a real pseudo-terminal (util-linux `script`) and answers its prompt.
+/// `colour` leaves NO_COLOR unset, as on a developer's terminal.
+pub fn on_a_terminal(account: &TestAccount, args: &[&str], answer: &str, colour: bool) -> std::process::Output {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+
+    let binary = assert_cmd::cargo::cargo_bin("gh-oidc");
+    let mut line = format!("'{}'", binary.display());
+    for arg in args.iter().chain(&["--profile", PROFILE]) {
+        line.push_str(&format!(" '{arg}'"));
+    }
+    let mut script = Command::new("script");
+    script.args(["--quiet", "--return", "--command", &line, "/dev/null"]);
+    for (key, value) in account.env() {
+        match value {
+            Some(v) => script.env(key, v),
+            None => script.env_remove(key),
+        };
+    }
+    script.env("AWS_ENDPOINT_URL", endpoint());
+    if colour {
+        script.env_remove("NO_COLOR");
+    }
+    script.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = script.spawn().expect("util-linux `script` runs");
+
+    // Read the screen until the question shows, then type the answer.
+    let mut screen = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let asked = |screen: &[u8]| {
+        let screen = String::from_utf8_lossy(screen);
+        screen.contains("[y/N]") || screen.contains("to go ahead:")
+    };
+    while !asked(&seen) {
+        let n = screen.read(&mut buf).unwrap();
+        assert!(n > 0, "the prompt never showed:\n{}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+    screen.read_to_end(&mut seen).unwrap();
+    let mut output = child.wait_with_output().unwrap();
+    output.stdout = seen;
+    output
+}
