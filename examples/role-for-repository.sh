@@ -8,8 +8,7 @@ profile=$1 repository=$2
 role=${3:-gh-oidc-${repository/\//-}}
 
 report=$(gh-oidc setup --profile "$profile" --role-name "$role" \
-    --repo-pattern "repo:$repository:ref:refs/heads/main" \
-    --repo-pattern "repo:$repository:environment:prod" \
+    --repo "$repository" --branch main --environment prod \
     --tag managed-by=gh-oidc --yes --output json)
 # The JSON report is pretty-printed, one key per line.
 role_arn=$(sed -n 's/^ *"RoleArn": "\(.*\)".*/\1/p' <<<"$report")
