@@ -40,14 +40,24 @@ pub enum Command {
     /// Say whether a GitHub token with these claims may assume a role, and if not, why
     #[command(after_help = after_help(EXPLAIN_EXAMPLES))]
     Explain(ExplainArgs),
+    /// List the roles GitHub tokens can assume and flag dangerous trust; exit 4 on findings
+    #[command(after_help = after_help(AUDIT_EXAMPLES))]
+    Audit(AuditArgs),
 }
 
-/// How to reach AWS; shared by every command that calls it.
-#[derive(Debug, Args)]
+/// How to reach one AWS account; shared by every command that calls it.
+#[derive(Debug, Clone, Args)]
 pub struct AwsArgs {
     /// Named profile from the AWS config files (default: AWS_PROFILE, then `default`)
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+}
+
+/// The AWS flags besides the profile.
+#[derive(Debug, Clone, Args)]
+pub struct SharedArgs {
     /// AWS region (default: AWS_REGION, then the profile's region)
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
@@ -60,6 +70,15 @@ pub struct AwsArgs {
     /// Print the full account id instead of masking it as 12********34
     #[arg(long)]
     pub show_account: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// A profile to audit, one account each; repeatable (default: AWS_PROFILE, then `default`)
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+    #[command(flatten)]
+    pub shared: SharedArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -289,6 +308,12 @@ Examples:
   # The same question of a template, offline
   gh-oidc render --repo acme/app --environment prod > template.json
   gh-oidc explain --policy template.json --sub 'repo:acme/app:environment:prod'";
+
+const AUDIT_EXAMPLES: &str = "\
+Examples:
+  # Every account, as a CI gate
+  gh-oidc audit --profile dev --profile staging --profile prod
+  gh-oidc audit --profile prod --output json";
 
 const WHOAMI_EXAMPLES: &str = "\
 Examples:

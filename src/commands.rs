@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::audit::{self, Finding};
 use crate::aws::cloudformation::{self, StackEvent};
 use crate::aws::{self, iam, sts};
 use crate::cli::{
-    AwsArgs, Cli, Command, ExplainArgs, PlanArgs, RenderArgs, SetupArgs, SpecArgs, StatusArgs, TeardownArgs,
+    AuditArgs, AwsArgs, Cli, Command, ExplainArgs, PlanArgs, RenderArgs, SetupArgs, SharedArgs, SpecArgs, StatusArgs,
+    TeardownArgs,
 };
 use crate::deploy::engine::{Deploy, Mode};
 use crate::deploy::follow::Follow;
@@ -39,18 +41,20 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<()> {
         }
         Command::Whoami(aws) => whoami(&aws, ui).await,
         Command::Explain(args) => explain(args, ui).await,
+        Command::Audit(args) => audit(&args, ui).await,
     }
 }
 
 /// The AWS flags also decide how results print; every AWS command builds its `Ui` from them.
-pub fn aws_args(cli: &Cli) -> Option<&AwsArgs> {
+pub fn shared_args(cli: &Cli) -> Option<&SharedArgs> {
     match &cli.command {
-        Command::Setup(a) => Some(&a.aws),
-        Command::Plan(a) => Some(&a.aws),
-        Command::Status(a) => Some(&a.aws),
-        Command::Teardown(a) => Some(&a.aws),
-        Command::Whoami(a) => Some(a),
-        Command::Explain(a) => Some(&a.aws),
+        Command::Setup(a) => Some(&a.aws.shared),
+        Command::Plan(a) => Some(&a.aws.shared),
+        Command::Status(a) => Some(&a.aws.shared),
+        Command::Teardown(a) => Some(&a.aws.shared),
+        Command::Whoami(a) => Some(&a.shared),
+        Command::Explain(a) => Some(&a.aws.shared),
+        Command::Audit(a) => Some(&a.shared),
         Command::Render(_) => None,
     }
 }
@@ -215,5 +219,62 @@ async fn explain(args: ExplainArgs, ui: &Ui) -> Result<()> {
     };
     let explanation = explain::explain(&role, &document, &issuer, &explain::claims(&issuer, &pairs));
     ui.result(&explanation, &explanation.text());
-    if explanation.allowed { Ok(()) } else { Err(Error::refused(format!("{role} would refuse this token"))) }
+    if explanation.allowed { Ok(()) } else { Err(Error::findings(format!("{role} would refuse this token"))) }
+}
+
+#[derive(Serialize)]
+struct AccountAudit {
+    account: String,
+    region: String,
+    profile: Option<String>,
+    github_roles: usize,
+    findings: Vec<Finding>,
+}
+
+/// Each profile's account in turn: its GitHub roles, reviewed.
+async fn audit(args: &AuditArgs, ui: &Ui) -> Result<()> {
+    let profiles: Vec<Option<String>> =
+        if args.profiles.is_empty() { vec![None] } else { args.profiles.iter().cloned().map(Some).collect() };
+    let mut accounts = Vec::new();
+    for profile in profiles {
+        let account = connect(&AwsArgs { profile: profile.clone(), shared: args.shared.clone() }).await?;
+        let (identity, roles) = tokio::try_join!(sts::caller_identity(&account.sts), iam::roles(&account.iam))?;
+        let github: Vec<_> = roles.into_iter().filter(|r| audit::is_github_role(&r.trust)).collect();
+        let mut findings = Vec::new();
+        for role in &github {
+            let attached = iam::attached_policies(&account.iam, &role.name).await?;
+            findings.extend(audit::review(role, &attached));
+        }
+        findings.sort_by(|a, b| (a.severity, &a.role).cmp(&(b.severity, &b.role)));
+        ui.say(&format!(
+            "Account {} ({}): {} GitHub role(s), {} finding(s)",
+            ui.account(&identity.account),
+            account.region,
+            github.len(),
+            findings.len()
+        ));
+        accounts.push(AccountAudit {
+            account: ui.account(&identity.account),
+            region: account.region,
+            profile,
+            github_roles: github.len(),
+            findings,
+        });
+    }
+    let total: usize = accounts.iter().map(|a| a.findings.len()).sum();
+    let rows: Vec<[String; 5]> = accounts
+        .iter()
+        .flat_map(|a| {
+            a.findings.iter().map(|f| {
+                [f.severity.label().to_string(), a.account.clone(), f.role.clone(), f.finding.clone(), f.fix.clone()]
+            })
+        })
+        .collect();
+    let text = if rows.is_empty() { vec![] } else { vec![report::findings_table(ui, &rows)] };
+    ui.result(&accounts, &text);
+    if total == 0 {
+        Ok(())
+    } else {
+        Err(Error::findings(format!("{total} finding(s) in the roles GitHub tokens can assume")))
+    }
 }

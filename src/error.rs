@@ -16,8 +16,8 @@ pub enum Kind {
     Declined,
     /// SIGINT or SIGTERM arrived.
     Interrupted,
-    /// The answer to a question is "no": `explain` found the token would be refused.
-    Refused,
+    /// The answer is unfavourable: `explain` found the token refused, `audit` found problems.
+    Findings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,8 +46,8 @@ impl Error {
         Error { kind: Kind::Interrupted, message: message.into() }
     }
 
-    pub fn refused(message: impl Into<String>) -> Self {
-        Error { kind: Kind::Refused, message: message.into() }
+    pub fn findings(message: impl Into<String>) -> Self {
+        Error { kind: Kind::Findings, message: message.into() }
     }
 
     pub fn exit_code(&self) -> ExitCode {
@@ -55,7 +55,7 @@ impl Error {
             Kind::Aws => 1,
             Kind::Input => 2,
             Kind::Declined => 3,
-            Kind::Refused => 4,
+            Kind::Findings => 4,
             Kind::Interrupted => 130,
         })
     }
@@ -68,5 +68,5 @@ Exit codes:
   1    an AWS operation failed, or the stack rolled back
   2    invalid input (nothing was sent to AWS)
   3    not confirmed (declined, or no TTY and no --yes)
-  4    explain: the token would be refused
+  4    explain: the token would be refused; audit: findings
   130  interrupted (Ctrl-C or SIGTERM)";

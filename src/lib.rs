@@ -4,6 +4,7 @@
 //! CloudFormation JSON) → `deploy` (change-set state machine over the `aws` modules) →
 //! `report` (table, events, text or JSON results). See docs/ARCHITECTURE.md.
 
+pub mod audit;
 pub mod aws;
 pub mod checks;
 pub mod cli;

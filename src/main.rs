@@ -8,7 +8,8 @@ use gh_oidc::ui::Ui;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (output, show_account) = commands::aws_args(&cli).map_or((Output::Text, false), |a| (a.output, a.show_account));
+    let (output, show_account) =
+        commands::shared_args(&cli).map_or((Output::Text, false), |a| (a.output, a.show_account));
     let ui = Ui::new(output, show_account);
     let runtime = tokio::runtime::Runtime::new().expect("the async runtime starts");
     let result = runtime.block_on(commands::run(cli, &ui));

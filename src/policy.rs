@@ -84,7 +84,8 @@ fn any_value(value: &Value, matches: &impl Fn(&Value) -> bool) -> bool {
     }
 }
 
-fn action_matches(action: &Value) -> bool {
+/// Whether a statement's `Action` covers `sts:AssumeRoleWithWebIdentity`.
+pub fn action_matches(action: &Value) -> bool {
     any_value(action, &|a| a.as_str().is_some_and(|a| string_like_ignore_case(a, ASSUME_ACTION)))
 }
 

@@ -69,11 +69,11 @@ fn table_color(tone: Tone) -> Option<Color> {
     }
 }
 
-/// Action | Logical ID | Type | Physical ID | Replacement
-pub fn change_table(ui: &Ui, changes: &[Change]) -> String {
+/// A table sized to the terminal and coloured as `ui` decides (comfy-table would look at
+/// stdout, which may not be where the table goes).
+fn styled_table(ui: &Ui) -> Table {
     let mut table = Table::new();
     table.load_style(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-    // comfy-table looks at stdout; the table goes to stderr, so decide here.
     table.force_no_tty();
     if ui.interactive
         && let Some((width, _)) = console::Term::stderr().size_checked()
@@ -83,6 +83,12 @@ pub fn change_table(ui: &Ui, changes: &[Change]) -> String {
     if ui.color {
         table.enforce_styling();
     }
+    table
+}
+
+/// Action | Logical ID | Type | Physical ID | Replacement
+pub fn change_table(ui: &Ui, changes: &[Change]) -> String {
+    let mut table = styled_table(ui);
     table.set_header(["Action", "Logical ID", "Type", "Physical ID", "Replacement"]);
     for c in changes {
         let mut action = Cell::new(&c.action);
@@ -97,6 +103,14 @@ pub fn change_table(ui: &Ui, changes: &[Change]) -> String {
             Cell::new(c.replacement.as_deref().unwrap_or("-")),
         ]);
     }
+    table.to_string()
+}
+
+/// Severity | Account | Role | Finding | Fix: a result for stdout, so never coloured.
+pub fn findings_table(ui: &Ui, rows: &[[String; 5]]) -> String {
+    let mut table = styled_table(&Ui { color: false, ..ui.clone() });
+    table.set_header(["Severity", "Account", "Role", "Finding", "Fix"]);
+    table.add_rows(rows);
     table.to_string()
 }
 

@@ -270,3 +270,122 @@ async fn broadening_on_a_terminal_needs_the_role_name_typed() {
         json!(["repo:acme/app:environment:prod", "repo:acme/app:environment:staging"])
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_flags_each_misconfiguration_across_profiles() {
+    let flawed = TestAccount::new();
+    let clean = TestAccount::new();
+    let iam = flawed.iam().await;
+    let provider = flawed.provider_arn();
+    let aud = "token.actions.githubusercontent.com:aud";
+    let sub = "token.actions.githubusercontent.com:sub";
+    let cases = [
+        ("no-sub", json!({"StringEquals": {aud: "sts.amazonaws.com"}})),
+        ("no-aud", json!({"StringEquals": {sub: "repo:acme/app:pull_request"}})),
+        ("wild-owner", json!({"StringEquals": {aud: "sts.amazonaws.com"}, "StringLike": {sub: "repo:acme*"}})),
+        ("owner-wide", json!({"StringEquals": {aud: "sts.amazonaws.com"}, "StringLike": {sub: "repo:acme/*:*"}})),
+        (
+            "for-all",
+            json!({"StringEquals": {aud: "sts.amazonaws.com"}, "ForAllValues:StringLike": {sub: "repo:acme/app:*"}}),
+        ),
+        ("every-ref", json!({"StringEquals": {aud: "sts.amazonaws.com"}, "StringLike": {sub: "repo:acme/app:*"}})),
+        ("admin", json!({"StringEquals": {aud: "sts.amazonaws.com", sub: "repo:acme/app:environment:prod"}})),
+    ];
+    for (name, condition) in &cases {
+        let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": provider},
+            "Action": "sts:AssumeRoleWithWebIdentity", "Condition": condition}]});
+        iam.create_role()
+            .role_name(*name)
+            .assume_role_policy_document(trust.to_string())
+            .send()
+            .await
+            .expect("CreateRole");
+    }
+    iam.attach_role_policy()
+        .role_name("admin")
+        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .unwrap();
+    // A role GitHub cannot assume is not audited.
+    iam.create_role()
+        .role_name("lambda")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .unwrap();
+
+    let out = flawed.gh_oidc(&["audit", "--output", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let report = json_out(&out);
+    assert_eq!(report[0]["github_roles"], 7);
+    let found: Vec<(String, String)> = report[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["role"].as_str().unwrap().to_string(), f["severity"].as_str().unwrap().to_string()))
+        .collect();
+    for expected in [
+        ("no-sub", "critical"),
+        ("wild-owner", "critical"),
+        ("for-all", "critical"),
+        ("no-aud", "high"),
+        ("owner-wide", "high"),
+        ("admin", "high"),
+        ("every-ref", "medium"),
+    ] {
+        assert!(found.contains(&(expected.0.to_string(), expected.1.to_string())), "{expected:?} in {found:?}");
+    }
+    assert!(!found.iter().any(|(role, _)| role == "lambda"));
+
+    // A clean account next to it: the table only lists the flawed one, and setup's own roles pass.
+    let out = clean
+        .gh_oidc(&["setup", "--repo", "acme/app", "--environment", "prod", "--repository-id", "1", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = clean.gh_oidc(&["audit"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 GitHub role(s), 0 finding(s)"), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+
+    // Both accounts in one run, one profile each.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config"),
+        "[profile flawed]\nregion = us-east-1\n[profile clean]\nregion = us-east-1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("credentials"),
+        format!(
+            "[flawed]\naws_access_key_id = {}\naws_secret_access_key = t\n[clean]\naws_access_key_id = {}\naws_secret_access_key = t\n",
+            flawed.id, clean.id
+        ),
+    )
+    .unwrap();
+    let out = flawed
+        .bare(&["audit", "--profile", "flawed", "--profile", "clean"])
+        .env("AWS_CONFIG_FILE", dir.path().join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("credentials"))
+        .env("AWS_ENDPOINT_URL", common::endpoint())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("Account {}********{} (us-east-1): 7 GitHub role(s)", &flawed.id[..2], &flawed.id[10..])),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "Account {}********{} (us-east-1): 1 GitHub role(s), 0 finding(s)",
+            &clean.id[..2],
+            &clean.id[10..]
+        )),
+        "{err}"
+    );
+    let table = stdout(&out);
+    assert!(table.contains("Severity") && table.contains("CRITICAL") && table.contains("no-sub"), "{table}");
+    assert!(err.ends_with("finding(s) in the roles GitHub tokens can assume\n"), "{err}");
+}

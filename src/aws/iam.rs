@@ -34,6 +34,40 @@ pub async fn get_provider(client: &Client, arn: &str) -> Result<Option<OidcProvi
     }
 }
 
+/// A role and the trust policy it carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleTrust {
+    pub name: String,
+    pub arn: String,
+    pub trust: serde_json::Value,
+}
+
+/// Every role in the account, with its trust policy (ListRoles returns both).
+pub async fn roles(client: &Client) -> Result<Vec<RoleTrust>, Failure> {
+    let mut pages = client.list_roles().into_paginator().send();
+    let mut roles = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Failure::from_sdk("ListRoles", e))?;
+        roles.extend(page.roles().iter().map(|r| RoleTrust {
+            name: r.role_name().to_string(),
+            arn: r.arn().to_string(),
+            trust: parse_policy_document(r.assume_role_policy_document().unwrap_or_default()),
+        }));
+    }
+    Ok(roles)
+}
+
+/// The ARNs of the managed policies attached to a role.
+pub async fn attached_policies(client: &Client, role_name: &str) -> Result<Vec<String>, Failure> {
+    let mut pages = client.list_attached_role_policies().role_name(role_name).into_paginator().send();
+    let mut arns = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Failure::from_sdk("ListAttachedRolePolicies", e))?;
+        arns.extend(page.attached_policies().iter().filter_map(|p| p.policy_arn()).map(str::to_string));
+    }
+    Ok(arns)
+}
+
 /// The role's trust policy, or `None` when there is no such role.
 pub async fn trust_policy(client: &Client, role_name: &str) -> Result<Option<serde_json::Value>, Failure> {
     let role = match client.get_role().role_name(role_name).send().await {

@@ -43,7 +43,7 @@ impl Target {
 }
 
 pub async fn locate(args: &AwsArgs) -> Result<Target, Error> {
-    if let Some(url) = &args.endpoint_url
+    if let Some(url) = &args.shared.endpoint_url
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
         return Err(Error::input(format!(
@@ -66,6 +66,7 @@ pub async fn locate(args: &AwsArgs) -> Result<Target, Error> {
         )));
     }
     let region = args
+        .shared
         .region
         .clone()
         .or_else(|| env("AWS_REGION"))
@@ -87,7 +88,7 @@ pub async fn connect(args: &AwsArgs, target: Target) -> Result<Account, Error> {
     if let Some(name) = &target.profile {
         loader = loader.profile_name(name);
     }
-    if let Some(url) = &args.endpoint_url {
+    if let Some(url) = &args.shared.endpoint_url {
         loader = loader.endpoint_url(url);
     }
     let config = loader.load().await;
