@@ -224,12 +224,18 @@ pub struct StatusArgs {
 pub struct TeardownArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// The stack to delete
-    #[arg(long, value_name = "NAME")]
-    pub stack_name: String,
+    /// A stack to delete; repeatable (stacks with roles go before the provider's)
+    #[arg(long = "stack-name", value_name = "NAME", required = true)]
+    pub stack_names: Vec<String>,
     /// Delete without asking (needed when stdin is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Delete a provider even though roles outside its stack still trust it
+    #[arg(long)]
+    pub force: bool,
+    /// Delete the stack but keep the provider it holds
+    #[arg(long)]
+    pub retain_provider: bool,
 }
 
 #[derive(Debug, Args)]
@@ -297,7 +303,13 @@ Examples:
 
 const TEARDOWN_EXAMPLES: &str = "\
 Examples:
-  gh-oidc teardown --profile dev --stack-name gha-deploy --yes";
+  gh-oidc teardown --profile dev --stack-name gha-deploy --yes
+
+  # Roles and the provider together: the role stack is deleted first
+  gh-oidc teardown --profile dev --stack-name gha-deploy --stack-name gh-oidc-provider --yes
+
+  # A stack holding both provider and role, keeping the provider for other roles
+  gh-oidc teardown --profile dev --stack-name gh-oidc-acme-app --retain-provider --yes";
 
 const EXPLAIN_EXAMPLES: &str = "\
 Examples:

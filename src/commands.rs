@@ -14,7 +14,7 @@ use crate::cli::{
 use crate::deploy::engine::{Deploy, Mode};
 use crate::deploy::follow::Follow;
 use crate::deploy::states::{self, Settled};
-use crate::deploy::teardown::teardown;
+use crate::deploy::teardown::{Options, teardown};
 use crate::error::{Error, Result};
 use crate::explain;
 use crate::issuer::{Issuer, Partition};
@@ -32,11 +32,13 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<()> {
         Command::Plan(PlanArgs { aws, spec }) => deploy(&aws, &spec, ui, Mode::Plan).await,
         Command::Render(args) => render(&args, ui),
         Command::Status(args) => status(args, ui).await,
-        Command::Teardown(TeardownArgs { aws, stack_name, yes }) => {
-            validate_stack_name(&stack_name)?;
+        Command::Teardown(TeardownArgs { aws, stack_names, yes, force, retain_provider }) => {
+            for name in &stack_names {
+                validate_stack_name(name)?;
+            }
             let account = connect(&aws).await?;
-            let report = teardown(&account, ui, &stack_name, yes).await?;
-            ui.result(&report, &[]);
+            let reports = teardown(&account, ui, &stack_names, Options { yes, force, retain_provider }).await?;
+            ui.result(&reports, &[]);
             Ok(())
         }
         Command::Whoami(aws) => whoami(&aws, ui).await,

@@ -68,6 +68,13 @@ pub fn evaluate(document: &Value, claims: &Claims, principal_matches: impl Fn(&V
     allowed.map_or(Verdict::NotAllowed(blocked), Verdict::Allowed)
 }
 
+/// Whether an Allow statement names `provider_arn` as its Federated principal.
+pub fn trusts_provider(document: &Value, provider_arn: &str) -> bool {
+    statements(document)
+        .iter()
+        .any(|s| s["Effect"] == "Allow" && strings(&s["Principal"]["Federated"]).iter().any(|p| p == provider_arn))
+}
+
 /// `Statement` is an object or an array of objects.
 pub fn statements(document: &Value) -> Vec<&Value> {
     match &document["Statement"] {

@@ -161,7 +161,7 @@ fn missing_credentials_and_an_unreachable_endpoint_say_what_to_do() {
 #[test]
 fn every_command_has_an_example_and_the_exit_codes_in_its_help() {
     let account = TestAccount::new();
-    for command in ["setup", "plan", "render", "status", "teardown", "whoami"] {
+    for command in ["setup", "plan", "render", "status", "teardown", "whoami", "explain", "audit"] {
         let out = account.bare(&[command, "--help"]).output().unwrap();
         let help = stdout(&out);
         assert_eq!(out.status.code(), Some(0));

@@ -366,7 +366,7 @@ async fn teardown_of_a_missing_stack_says_so() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("Stack never-made does not exist"), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(report["result"], "not-found");
+    assert_eq!(report[0]["result"], "not-found");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,6 +1,7 @@
 //! CloudFormation calls, returning plain data the deploy engine can reason about.
 
 use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
@@ -19,6 +20,7 @@ pub struct Stack {
     pub status: String,
     pub status_reason: Option<String>,
     pub outputs: BTreeMap<String, String>,
+    pub termination_protection: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,18 +85,41 @@ pub async fn describe_stack(client: &Client, stack: &str) -> Result<Option<Stack
             .iter()
             .map(|o| (o.output_key().unwrap_or_default().to_string(), o.output_value().unwrap_or_default().to_string()))
             .collect(),
+        termination_protection: s.enable_termination_protection().unwrap_or(false),
     }))
+}
+
+pub async fn set_termination_protection(client: &Client, stack: &str, enabled: bool) -> Result<(), Failure> {
+    client
+        .update_termination_protection()
+        .stack_name(stack)
+        .enable_termination_protection(enabled)
+        .send()
+        .await
+        .map_err(|e| Failure::from_sdk("UpdateTerminationProtection", e))?;
+    Ok(())
+}
+
+/// The template the stack was last deployed with.
+pub async fn template(client: &Client, stack: &str) -> Result<Value, Failure> {
+    let response =
+        client.get_template().stack_name(stack).send().await.map_err(|e| Failure::from_sdk("GetTemplate", e))?;
+    serde_json::from_str(response.template_body().unwrap_or_default()).map_err(|e| Failure {
+        operation: "GetTemplate",
+        code: None,
+        detail: format!("the stack's template is not JSON ({e}); gh-oidc only manages stacks it created"),
+    })
 }
 
 pub struct NewChangeSet<'a> {
     pub stack_name: &'a str,
-    pub name: &'a str,
     pub kind: ChangeSetKind,
     pub template: &'a str,
+    /// Tags for the stack; none given leaves the stack's tags as they are.
     pub tags: &'a [Tag],
 }
 
-/// Returns the change set id and stack id.
+/// Creates a change set with a name unique to this run; returns its id and the stack id.
 pub async fn create_change_set(client: &Client, new: NewChangeSet<'_>) -> Result<(String, String), Failure> {
     let tags = new
         .tags
@@ -104,7 +129,7 @@ pub async fn create_change_set(client: &Client, new: NewChangeSet<'_>) -> Result
     let response = client
         .create_change_set()
         .stack_name(new.stack_name)
-        .change_set_name(new.name)
+        .change_set_name(change_set_name())
         .change_set_type(match new.kind {
             ChangeSetKind::Create => ChangeSetType::Create,
             ChangeSetKind::Update => ChangeSetType::Update,
@@ -112,12 +137,18 @@ pub async fn create_change_set(client: &Client, new: NewChangeSet<'_>) -> Result
         .template_body(new.template)
         // The template names its role, so CloudFormation needs the explicit acknowledgement.
         .capabilities(Capability::CapabilityNamedIam)
-        .set_tags(Some(tags))
+        .set_tags((!tags.is_empty()).then_some(tags))
         .description("Planned by gh-oidc")
         .send()
         .await
         .map_err(|e| Failure::from_sdk("CreateChangeSet", e))?;
     Ok((response.id().unwrap_or_default().to_string(), response.stack_id().unwrap_or_default().to_string()))
+}
+
+/// Unique per run (time and process), and valid: `^[a-zA-Z][-a-zA-Z0-9]*$`.
+fn change_set_name() -> String {
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
+    format!("gh-oidc-{millis}-{}", std::process::id())
 }
 
 /// The change set with every page of its changes.

@@ -5,14 +5,13 @@
 //! empty stack a CREATE change set makes.
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::aws::Account;
-use crate::aws::cloudformation::{self, ChangeSet, ChangeSetKind, NewChangeSet};
+use crate::aws::cloudformation::{self, ChangeSet, ChangeSetKind, NewChangeSet, Stack};
 use crate::aws::sts::{self, Identity};
-use crate::deploy::follow::Follow;
+use crate::deploy::follow::{self, Follow, Made};
 use crate::deploy::poll::{self, Step};
-use crate::deploy::states::{self, Disposition, Readiness, Settled};
+use crate::deploy::states::{self, Disposition, Settled};
 use crate::deploy::{interrupted, provider};
 use crate::diff;
 use crate::error::{Error, Kind, Result};
@@ -57,6 +56,8 @@ pub struct Deploy<'a> {
     stack_id: Option<String>,
     leftovers: Leftovers,
     executing: bool,
+    /// The stack holds the account's provider (and so gets termination protection).
+    holds_provider: bool,
 }
 
 impl<'a> Deploy<'a> {
@@ -71,6 +72,7 @@ impl<'a> Deploy<'a> {
             stack_id: None,
             leftovers: Leftovers::default(),
             executing: false,
+            holds_provider: false,
         }
     }
 
@@ -121,6 +123,7 @@ impl<'a> Deploy<'a> {
                     Disposition::Refuse(why) => return Err(Error::aws(why)),
                 };
                 let provider = provider::plan(self.account, self.spec, stack.as_ref()).await?;
+                self.holds_provider = provider == ProviderPlan::Create;
                 self.ui.say(&describe_provider(&provider, self.spec.issuer.url()));
                 if let Some(role) = &self.spec.role {
                     self.ui.say(&describe_role(role, &self.spec.audience));
@@ -134,12 +137,10 @@ impl<'a> Deploy<'a> {
                 }
             }
             Phase::CreateChangeSet { template } => {
-                let name = change_set_name();
                 let (id, stack_id) = cloudformation::create_change_set(
                     cfn,
                     NewChangeSet {
                         stack_name: &self.spec.stack_name,
-                        name: &name,
                         kind: self.kind,
                         template: &template,
                         tags: &self.spec.tags,
@@ -153,33 +154,18 @@ impl<'a> Deploy<'a> {
                 self.stack_id = Some(stack_id);
                 Phase::AwaitChangeSet { id }
             }
-            Phase::AwaitChangeSet { id } => {
-                let spinner = self.ui.spinner("Creating change set");
-                let change_set = poll::until(async || {
-                    let cs = cloudformation::describe_change_set(cfn, &id).await?;
-                    Ok(match states::readiness(&cs.status, &cs.execution_status, cs.status_reason.as_deref()) {
-                        Readiness::Pending => Step::Wait,
-                        readiness => Step::Done((cs, readiness)),
-                    })
-                })
-                .await?;
-                drop(spinner);
-                match change_set {
-                    (change_set, Readiness::Ready) => Phase::Review { change_set },
-                    (_, Readiness::NoChanges) => {
-                        self.clean_up().await;
-                        self.ui.say("No changes: the stack already matches.");
-                        let outputs = self.current_outputs().await?;
-                        Phase::Done(self.report(Outcome::NoChanges, None, outputs))
-                    }
-                    (_, Readiness::Failed(reason)) => {
-                        return Err(Error::aws(format!("the change set could not be created: {reason}")));
-                    }
-                    (_, Readiness::Pending) => {
-                        unreachable!("the poll ends only when the change set is no longer pending")
-                    }
+            Phase::AwaitChangeSet { id } => match follow::change_set(self.account, self.ui, &id).await? {
+                Made::Ready(change_set) => Phase::Review { change_set },
+                Made::NoChanges => {
+                    self.clean_up().await;
+                    self.ui.say("No changes: the stack already matches.");
+                    let outputs = self.current_stack().await?.map(|s| s.outputs).unwrap_or_default();
+                    Phase::Done(self.report(Outcome::NoChanges, None, outputs))
                 }
-            }
+                Made::Failed(reason) => {
+                    return Err(Error::aws(format!("the change set could not be created: {reason}")));
+                }
+            },
             Phase::Review { change_set } => {
                 self.ui.say(&report::change_table(self.ui, &change_set.changes));
                 self.ui.say(&report::summary(&change_set.changes));
@@ -244,8 +230,17 @@ impl<'a> Deploy<'a> {
                     ChangeSetKind::Update => Outcome::Updated,
                 };
                 self.ui.say(&format!("Stack {} is {}.", self.spec.stack_name, ending.status));
-                let outputs = self.current_outputs().await?;
-                Phase::Done(self.report(outcome, Some(change_set), outputs))
+                let stack = self.current_stack().await?;
+                if self.holds_provider && stack.as_ref().is_some_and(|s| !s.termination_protection) {
+                    // The provider is trust shared by every role in the account: deleting its
+                    // stack by accident would lock out every workflow at once.
+                    cloudformation::set_termination_protection(cfn, &change_set.stack_id, true).await?;
+                    self.ui.say(&format!(
+                        "Termination protection is on for {}: it holds the account's provider.",
+                        self.spec.stack_name
+                    ));
+                }
+                Phase::Done(self.report(outcome, Some(change_set), stack.map(|s| s.outputs).unwrap_or_default()))
             }
             Phase::Done(..) => unreachable!("drive returns on Done"),
         })
@@ -264,10 +259,9 @@ impl<'a> Deploy<'a> {
         }
     }
 
-    async fn current_outputs(&self) -> Result<BTreeMap<String, String>> {
+    async fn current_stack(&self) -> Result<Option<Stack>> {
         let stack_id = self.stack_id.as_deref().unwrap_or(&self.spec.stack_name);
-        let stack = cloudformation::describe_stack(&self.account.cloudformation, stack_id).await?;
-        Ok(stack.map(|s| s.outputs).unwrap_or_default())
+        Ok(cloudformation::describe_stack(&self.account.cloudformation, stack_id).await?)
     }
 
     /// A stack whose creation rolled back holds nothing and can only be deleted; delete it
@@ -341,10 +335,4 @@ fn describe_provider(provider: &ProviderPlan, issuer_url: &str) -> String {
 fn describe_role(role: &Role, audience: &str) -> String {
     let subjects: Vec<&str> = role.subjects.iter().map(|s| s.pattern.as_str()).collect();
     format!("Role: {}, for audience {audience} and subjects {}", role.name, subjects.join(", "))
-}
-
-/// Unique per run (time and process), and valid: `^[a-zA-Z][-a-zA-Z0-9]*$`.
-fn change_set_name() -> String {
-    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
-    format!("gh-oidc-{millis}-{}", std::process::id())
 }

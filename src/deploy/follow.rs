@@ -1,9 +1,9 @@
 //! Following a stack operation to its end, printing each new event once.
 
 use crate::aws::Account;
-use crate::aws::cloudformation::{self, StackEvent};
+use crate::aws::cloudformation::{self, ChangeSet, StackEvent};
 use crate::deploy::poll::{self, Step};
-use crate::deploy::states::{Settled, settled};
+use crate::deploy::states::{self, Readiness, Settled, settled};
 use crate::error::Result;
 use crate::report;
 use crate::ui::Ui;
@@ -65,4 +65,27 @@ impl Follow<'_> {
         })
         .await
     }
+}
+
+/// What became of a change set once CloudFormation finished making it.
+pub enum Made {
+    Ready(ChangeSet),
+    /// The template changes nothing.
+    NoChanges,
+    Failed(String),
+}
+
+/// Waits until the change set `id` can be executed, or is known empty or failed.
+pub async fn change_set(account: &Account, ui: &Ui, id: &str) -> Result<Made> {
+    let _spinner = ui.spinner("Creating change set");
+    poll::until(async || {
+        let cs = cloudformation::describe_change_set(&account.cloudformation, id).await?;
+        Ok(match states::readiness(&cs.status, &cs.execution_status, cs.status_reason.as_deref()) {
+            Readiness::Pending => Step::Wait,
+            Readiness::Ready => Step::Done(Made::Ready(cs)),
+            Readiness::NoChanges => Step::Done(Made::NoChanges),
+            Readiness::Failed(reason) => Step::Done(Made::Failed(reason)),
+        })
+    })
+    .await
 }
