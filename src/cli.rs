@@ -195,6 +195,9 @@ pub struct PlanArgs {
     pub aws: AwsArgs,
     #[command(flatten)]
     pub spec: SpecArgs,
+    /// Refuse, instead of following it, when another operation is running on the stack
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Args)]
@@ -206,6 +209,12 @@ pub struct SetupArgs {
     /// Execute the change set without asking (needed when stdin is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Refuse, instead of following it, when another operation is running on the stack
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Delete a stack whose creation failed (it holds nothing) and create it again, without asking
+    #[arg(long)]
+    pub replace_failed: bool,
 }
 
 #[derive(Debug, Args)]

@@ -28,8 +28,10 @@ const STATUS_EVENTS: usize = 10;
 
 pub async fn run(cli: Cli, ui: &Ui) -> Result<()> {
     match cli.command {
-        Command::Setup(SetupArgs { aws, spec, yes }) => deploy(&aws, &spec, ui, Mode::Apply { yes }).await,
-        Command::Plan(PlanArgs { aws, spec }) => deploy(&aws, &spec, ui, Mode::Plan).await,
+        Command::Setup(SetupArgs { aws, spec, yes, no_wait, replace_failed }) => {
+            deploy(&aws, &spec, ui, Mode::Apply { yes, replace_failed }, no_wait).await
+        }
+        Command::Plan(PlanArgs { aws, spec, no_wait }) => deploy(&aws, &spec, ui, Mode::Plan, no_wait).await,
         Command::Render(args) => render(&args, ui),
         Command::Status(args) => status(args, ui).await,
         Command::Teardown(TeardownArgs { aws, stack_names, yes, force, retain_provider }) => {
@@ -67,11 +69,11 @@ async fn connect(args: &AwsArgs) -> Result<aws::Account> {
     aws::connect(args, target).await
 }
 
-async fn deploy(aws: &AwsArgs, args: &SpecArgs, ui: &Ui, mode: Mode) -> Result<()> {
+async fn deploy(aws: &AwsArgs, args: &SpecArgs, ui: &Ui, mode: Mode, no_wait: bool) -> Result<()> {
     let target = aws::locate(aws).await?;
     let spec = validated(args, target.partition(), ui)?;
     let account = aws::connect(aws, target).await?;
-    let report = Deploy::new(&account, ui, &spec, mode).run().await?;
+    let report = Deploy::new(&account, ui, &spec, mode, no_wait).run().await?;
     ui.result(&report, &report.text());
     Ok(())
 }

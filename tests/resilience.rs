@@ -1,9 +1,199 @@
-//! Never leave a mess: shared trust protected at teardown.
+//! Never leave a mess: every stack state met for real and handled, interruptions survived,
+//! shared trust protected at teardown.
 
 mod common;
 
+use std::process::{Command, Stdio};
+
 use common::{TestAccount, stderr, stdout, unique};
 use serde_json::Value;
+
+/// The template the binary renders for `args`, as CloudFormation would receive it.
+fn rendered(account: &TestAccount, args: &[&str]) -> String {
+    let out = account.bare(&[&["render"], args].concat()).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+/// The binary, started in the background with this account's profile.
+fn spawn(account: &TestAccount, args: &[&str]) -> std::process::Child {
+    let binary = assert_cmd::cargo::cargo_bin("gh-oidc");
+    let mut cmd = Command::new(binary);
+    for (key, value) in account.env() {
+        match value {
+            Some(v) => cmd.env(key, v),
+            None => cmd.env_remove(key),
+        };
+    }
+    cmd.env("AWS_ENDPOINT_URL", common::endpoint())
+        .args(args)
+        .args(["--profile", common::PROFILE])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stack_left_under_review_is_cleared_then_created() {
+    let account = TestAccount::new();
+    let cfn = account.cloudformation().await;
+    let stack = unique("reviewed");
+    let template = rendered(&account, &[]);
+    // What an interrupted run leaves: an empty stack under review with gh-oidc's change set.
+    cfn.create_change_set()
+        .stack_name(&stack)
+        .change_set_name("left-behind")
+        .change_set_type(aws_sdk_cloudformation::types::ChangeSetType::Create)
+        .template_body(&template)
+        .description("Planned by gh-oidc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(account.stack_status(&stack).await.as_deref(), Some("REVIEW_IN_PROGRESS"));
+
+    // A plan leaves it as it was.
+    let out = account.gh_oidc(&["plan", "--stack-name", &stack]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(account.stack_status(&stack).await.as_deref(), Some("REVIEW_IN_PROGRESS"));
+    assert_eq!(account.change_set_count(&stack).await, 1);
+
+    let out = account.gh_oidc(&["setup", "--stack-name", &stack, "--yes"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!("Stack {stack} was left empty, under review, by an earlier run: deleting it first.")),
+        "{err}"
+    );
+    assert_eq!(account.stack_status(&stack).await.as_deref(), Some("CREATE_COMPLETE"));
+    assert_eq!(account.provider_arns().await, [account.provider_arn()]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stack_someone_else_is_reviewing_is_left_alone() {
+    let account = TestAccount::new();
+    let stack = unique("foreign");
+    account
+        .cloudformation()
+        .await
+        .create_change_set()
+        .stack_name(&stack)
+        .change_set_name("colleagues-review")
+        .change_set_type(aws_sdk_cloudformation::types::ChangeSetType::Create)
+        .template_body(rendered(&account, &[]))
+        .send()
+        .await
+        .unwrap();
+    let out = account.gh_oidc(&["setup", "--stack-name", &stack, "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("change set(s) gh-oidc did not make (colleagues-review): someone may be reviewing it")
+    );
+    assert_eq!(account.stack_status(&stack).await.as_deref(), Some("REVIEW_IN_PROGRESS"));
+    assert_eq!(account.change_set_count(&stack).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_creation_is_explained_then_replaced_on_request() {
+    let account = TestAccount::new();
+    let iam = account.iam().await;
+    let stack = unique("failed");
+    let role = unique("taken");
+    iam.create_role()
+        .role_name(&role)
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .send()
+        .await
+        .unwrap();
+    let args =
+        ["--stack-name", &stack, "--role-name", &role, "--repo", "acme/app", "--pull-request", "--repository-id", "1"];
+    // Made by hand, not by gh-oidc (which would delete it): a stack whose creation rolled back.
+    let cfn = account.cloudformation().await;
+    let made = cfn
+        .create_change_set()
+        .stack_name(&stack)
+        .change_set_name("by-hand")
+        .change_set_type(aws_sdk_cloudformation::types::ChangeSetType::Create)
+        .template_body(rendered(&account, &args))
+        .send()
+        .await
+        .unwrap();
+    common::wait_for_change_set(&account, made.id().unwrap()).await;
+    cfn.execute_change_set().change_set_name(made.id().unwrap()).send().await.unwrap();
+    common::wait_for_status(&account, &stack, "ROLLBACK_COMPLETE").await;
+
+    let out = account.gh_oidc(&[&["setup", "--yes"], &args[..]].concat()).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("stack '{stack}' is ROLLBACK_COMPLETE: its creation failed (GitHubActionsRole (AWS::IAM::Role) CREATE_FAILED:")),
+        "{err}"
+    );
+    assert!(err.contains(&format!("Role with name {role} already exists")), "{err}");
+    assert!(err.contains("and it holds nothing; pass --replace-failed"), "{err}");
+    let out = account.gh_oidc(&[&["plan"], &args[..]].concat()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("`gh-oidc setup --replace-failed` deletes it"), "{}", stderr(&out));
+    assert_eq!(account.stack_status(&stack).await.as_deref(), Some("ROLLBACK_COMPLETE"));
+
+    iam.delete_role().role_name(&role).send().await.unwrap();
+    let out = account.gh_oidc(&[&["setup", "--yes", "--replace-failed"], &args[..]].concat()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("replacing it (--replace-failed)"), "{}", stderr(&out));
+    assert_eq!(account.stack_status(&stack).await.as_deref(), Some("CREATE_COMPLETE"));
+    assert!(account.role_exists(&role).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_run_follows_the_first_then_finds_nothing_to_do() {
+    let account = TestAccount::new();
+    common::slow_down(&account, 3.0);
+    let first = spawn(&account, &["setup", "--yes"]);
+    common::wait_for_status(&account, "gh-oidc-provider", "CREATE_IN_PROGRESS").await;
+
+    let out = account.gh_oidc(&["setup", "--yes", "--no-wait"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is CREATE_IN_PROGRESS: another operation is running"), "{}", stderr(&out));
+
+    let out = account.gh_oidc(&["setup", "--yes"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("Stack gh-oidc-provider is CREATE_IN_PROGRESS: following that operation to its end first."),
+        "{err}"
+    );
+    assert!(err.contains("GitHubOidcProvider       AWS::IAM::OIDCProvider     CREATE_COMPLETE"), "{err}");
+    assert!(err.contains("No changes"), "{err}");
+
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(account.stack_status("gh-oidc-provider").await.as_deref(), Some("CREATE_COMPLETE"));
+    assert_eq!(account.provider_arns().await, [account.provider_arn()]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signal_while_executing_leaves_the_stack_going_and_says_how_to_follow() {
+    let account = TestAccount::new();
+    common::slow_down(&account, 2.0);
+    let child = spawn(&account, &["setup", "--yes"]);
+    common::wait_for_status(&account, "gh-oidc-provider", "CREATE_IN_PROGRESS").await;
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "error: interrupted (SIGTERM); the stack operation goes on in AWS: follow it with `gh-oidc status --follow --stack-name gh-oidc-provider`"
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = account.gh_oidc(&["status", "--stack-name", "gh-oidc-provider", "--follow"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("StackStatus = CREATE_COMPLETE\n"), "{}", stdout(&out));
+}
 
 async fn termination_protection(account: &TestAccount, stack: &str) -> bool {
     let described = account.cloudformation().await.describe_stacks().stack_name(stack).send().await.unwrap();

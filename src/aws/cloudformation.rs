@@ -138,11 +138,45 @@ pub async fn create_change_set(client: &Client, new: NewChangeSet<'_>) -> Result
         // The template names its role, so CloudFormation needs the explicit acknowledgement.
         .capabilities(Capability::CapabilityNamedIam)
         .set_tags((!tags.is_empty()).then_some(tags))
-        .description("Planned by gh-oidc")
+        .description(CHANGE_SET_DESCRIPTION)
         .send()
         .await
         .map_err(|e| Failure::from_sdk("CreateChangeSet", e))?;
     Ok((response.id().unwrap_or_default().to_string(), response.stack_id().unwrap_or_default().to_string()))
+}
+
+/// Marks the change sets gh-oidc makes, so it can tell its own leftovers from others'.
+pub const CHANGE_SET_DESCRIPTION: &str = "Planned by gh-oidc";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeSetSummary {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+/// The stack's change sets with their descriptions (read one by one: not every
+/// implementation of ListChangeSets returns them).
+pub async fn change_sets(client: &Client, stack: &str) -> Result<Vec<ChangeSetSummary>, Failure> {
+    let mut pages = client.list_change_sets().stack_name(stack).into_paginator().send();
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Failure::from_sdk("ListChangeSets", e))?;
+        ids.extend(page.summaries().iter().filter_map(|s| s.change_set_id()).map(str::to_string));
+    }
+    let mut summaries = Vec::with_capacity(ids.len());
+    for id in ids {
+        let described = client
+            .describe_change_set()
+            .change_set_name(&id)
+            .send()
+            .await
+            .map_err(|e| Failure::from_sdk("DescribeChangeSet", e))?;
+        summaries.push(ChangeSetSummary {
+            name: described.change_set_name().unwrap_or(&id).to_string(),
+            description: described.description().map(str::to_string),
+        });
+    }
+    Ok(summaries)
 }
 
 /// Unique per run (time and process), and valid: `^[a-zA-Z][-a-zA-Z0-9]*$`.

@@ -5,6 +5,7 @@
 //! empty stack a CREATE change set makes.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 
 use crate::aws::Account;
 use crate::aws::cloudformation::{self, ChangeSet, ChangeSetKind, NewChangeSet, Stack};
@@ -24,9 +25,14 @@ use crate::ui::Ui;
 pub enum Mode {
     /// Show the change set, then delete it.
     Plan,
-    /// Show, confirm (`yes` skips the question), execute and follow.
-    Apply { yes: bool },
+    /// Show, confirm (`yes` skips the question), execute and follow. `replace_failed` deletes
+    /// a stack whose creation failed without asking.
+    Apply { yes: bool, replace_failed: bool },
 }
+
+/// How many times the flow may look at the stack again (after waiting for another
+/// operation, clearing a leftover, or an obsolete change set) before giving up.
+const INSPECTIONS_MAX: u32 = 5;
 
 enum Phase {
     Inspect,
@@ -58,10 +64,15 @@ pub struct Deploy<'a> {
     executing: bool,
     /// The stack holds the account's provider (and so gets termination protection).
     holds_provider: bool,
+    /// Refuse rather than follow another operation on the stack.
+    no_wait: bool,
+    inspections: u32,
+    /// A plan found the stack already under review; its change set goes, the stack stays.
+    review_preexisting: bool,
 }
 
 impl<'a> Deploy<'a> {
-    pub fn new(account: &'a Account, ui: &'a Ui, spec: &'a Spec, mode: Mode) -> Self {
+    pub fn new(account: &'a Account, ui: &'a Ui, spec: &'a Spec, mode: Mode, no_wait: bool) -> Self {
         Deploy {
             account,
             ui,
@@ -73,6 +84,9 @@ impl<'a> Deploy<'a> {
             leftovers: Leftovers::default(),
             executing: false,
             holds_provider: false,
+            no_wait,
+            inspections: 0,
+            review_preexisting: false,
         }
     }
 
@@ -105,35 +119,44 @@ impl<'a> Deploy<'a> {
         let cfn = &self.account.cloudformation;
         Ok(match phase {
             Phase::Inspect => {
+                self.inspections += 1;
+                if self.inspections > INSPECTIONS_MAX {
+                    return Err(Error::aws(format!(
+                        "stack '{}' kept changing while gh-oidc planned; run again when nothing else works on it",
+                        self.spec.stack_name
+                    )));
+                }
                 let (identity, stack) = tokio::try_join!(
                     sts::caller_identity(&self.account.sts),
                     cloudformation::describe_stack(cfn, &self.spec.stack_name),
                 )?;
-                self.ui.say(&format!(
-                    "Planning stack {} in account {} ({})",
-                    self.spec.stack_name,
-                    self.ui.account(&identity.account),
-                    self.account.region
-                ));
+                if self.identity.is_none() {
+                    self.ui.say(&format!(
+                        "Planning stack {} in account {} ({})",
+                        self.spec.stack_name,
+                        self.ui.account(&identity.account),
+                        self.account.region
+                    ));
+                }
                 self.identity = Some(identity);
                 self.stack_id = stack.as_ref().map(|s| s.id.clone());
-                self.kind = match states::disposition(&self.spec.stack_name, stack.as_ref().map(|s| s.status.as_str()))
-                {
-                    Disposition::Plan(kind) => kind,
-                    Disposition::Refuse(why) => return Err(Error::aws(why)),
-                };
-                let provider = provider::plan(self.account, self.spec, stack.as_ref()).await?;
-                self.holds_provider = provider == ProviderPlan::Create;
-                self.ui.say(&describe_provider(&provider, self.spec.issuer.url()));
-                if let Some(role) = &self.spec.role {
-                    self.ui.say(&describe_role(role, &self.spec.audience));
-                }
-                match template::render(self.spec, &provider) {
-                    Some(template) => Phase::CreateChangeSet { template: template::to_json(&template) },
-                    None => {
-                        self.ui.say("Nothing to deploy: add --repo-pattern to make a role that trusts this provider.");
-                        Phase::Done(self.report(Outcome::NothingToDeploy, None, Default::default()))
+                let status = stack.as_ref().map(|s| s.status.as_str());
+                match (states::disposition(&self.spec.stack_name, status), stack) {
+                    (Disposition::Plan(kind), stack) => {
+                        self.kind = kind;
+                        self.plan(stack.as_ref()).await?
                     }
+                    (Disposition::ClearReview, Some(stack)) => self.clear_review(&stack).await?,
+                    (Disposition::ReplaceFailed, Some(stack)) => self.replace_failed(&stack).await?,
+                    (Disposition::Wait, Some(stack)) => self.wait_for(&stack).await?,
+                    (Disposition::Refuse { why, fix }, Some(stack)) => {
+                        let cause = self.cause(&stack).await?;
+                        return Err(Error::aws(format!(
+                            "stack '{}' is {}: {why}{cause}; {fix}",
+                            stack.name, stack.status
+                        )));
+                    }
+                    (_, None) => unreachable!("a missing stack is always planned as a CREATE"),
                 }
             }
             Phase::CreateChangeSet { template } => {
@@ -148,7 +171,7 @@ impl<'a> Deploy<'a> {
                 )
                 .await?;
                 self.leftovers.change_set = Some(id.clone());
-                if self.kind == ChangeSetKind::Create {
+                if self.kind == ChangeSetKind::Create && !self.review_preexisting {
                     self.leftovers.review_stack = Some(stack_id.clone());
                 }
                 self.stack_id = Some(stack_id);
@@ -161,6 +184,12 @@ impl<'a> Deploy<'a> {
                     self.ui.say("No changes: the stack already matches.");
                     let outputs = self.current_stack().await?.map(|s| s.outputs).unwrap_or_default();
                     Phase::Done(self.report(Outcome::NoChanges, None, outputs))
+                }
+                Made::Obsolete => {
+                    // Something else changed the stack meanwhile: plan against what it is now.
+                    self.clean_up().await;
+                    self.ui.say("The stack changed while the change set was being made; planning again.");
+                    Phase::Inspect
                 }
                 Made::Failed(reason) => {
                     return Err(Error::aws(format!("the change set could not be created: {reason}")));
@@ -177,12 +206,12 @@ impl<'a> Deploy<'a> {
                     Mode::Plan => {
                         self.clean_up().await;
                         self.ui.say("Plan only: the change set was deleted and the stack left as it was.");
-                        if self.kind == ChangeSetKind::Create {
+                        if self.kind == ChangeSetKind::Create && !self.review_preexisting {
                             self.stack_id = None;
                         }
                         Phase::Done(self.report(Outcome::Planned, Some(change_set), Default::default()))
                     }
-                    Mode::Apply { yes } => {
+                    Mode::Apply { yes, .. } => {
                         self.ui.say(&format!(
                             "Change set: {}",
                             report::console_link(&self.account.region, &change_set.stack_id, &change_set.id)
@@ -200,7 +229,16 @@ impl<'a> Deploy<'a> {
             Phase::Execute { change_set } => {
                 let after =
                     cloudformation::latest_events(cfn, &change_set.stack_id).await?.first().map(|e| e.id.clone());
-                cloudformation::execute_change_set(cfn, &change_set.id).await?;
+                cloudformation::execute_change_set(cfn, &change_set.id).await.map_err(|f| match f.code.as_deref() {
+                    Some("ChangeSetNotFound" | "ChangeSetNotFoundException" | "InvalidChangeSetStatus") => {
+                        Error::aws(format!(
+                            "the change set can no longer be executed ({}): the stack changed while it was \
+                                 reviewed, perhaps by another run; run again to plan afresh",
+                            f.code.as_deref().unwrap_or_default()
+                        ))
+                    }
+                    _ => f.into(),
+                })?;
                 // The change set now belongs to the stack's history, and the stack to AWS.
                 self.leftovers = Leftovers::default();
                 self.executing = true;
@@ -244,6 +282,108 @@ impl<'a> Deploy<'a> {
             }
             Phase::Done(..) => unreachable!("drive returns on Done"),
         })
+    }
+
+    /// The template for the stack as the account stands: CREATE_CHANGE_SET, or DONE when there
+    /// is nothing to deploy.
+    async fn plan(&mut self, stack: Option<&Stack>) -> Result<Phase> {
+        let provider = provider::plan(self.account, self.spec, stack).await?;
+        self.holds_provider = provider == ProviderPlan::Create;
+        self.ui.say(&describe_provider(&provider, self.spec.issuer.url()));
+        if let Some(role) = &self.spec.role {
+            self.ui.say(&describe_role(role, &self.spec.audience));
+        }
+        Ok(match template::render(self.spec, &provider) {
+            Some(template) => Phase::CreateChangeSet { template: template::to_json(&template) },
+            None => {
+                self.ui.say("Nothing to deploy: add --repo-pattern to make a role that trusts this provider.");
+                Phase::Done(self.report(Outcome::NothingToDeploy, None, Default::default()))
+            }
+        })
+    }
+
+    /// REVIEW_IN_PROGRESS: a stack that was never executed holds nothing. One left by an
+    /// interrupted gh-oidc run is deleted; one with change sets from elsewhere may be under
+    /// someone's review and is left alone. A plan adds its own change set beside it.
+    async fn clear_review(&mut self, stack: &Stack) -> Result<Phase> {
+        if self.mode == Mode::Plan {
+            self.kind = ChangeSetKind::Create;
+            self.review_preexisting = true;
+            return self.plan(None).await;
+        }
+        let foreign: Vec<String> = cloudformation::change_sets(&self.account.cloudformation, &stack.id)
+            .await?
+            .into_iter()
+            .filter(|cs| cs.description.as_deref() != Some(cloudformation::CHANGE_SET_DESCRIPTION))
+            .map(|cs| cs.name)
+            .collect();
+        if !foreign.is_empty() {
+            return Err(Error::aws(format!(
+                "stack '{}' is REVIEW_IN_PROGRESS with change set(s) gh-oidc did not make ({}): someone may be \
+                 reviewing it; if it is abandoned, delete it with `gh-oidc teardown --stack-name {}`",
+                stack.name,
+                foreign.join(", "),
+                stack.name
+            )));
+        }
+        self.ui
+            .say(&format!("Stack {} was left empty, under review, by an earlier run: deleting it first.", stack.name));
+        self.delete_and_wait(&stack.id).await?;
+        Ok(Phase::Inspect)
+    }
+
+    /// ROLLBACK_COMPLETE and the like: the creation failed, the stack holds nothing, and
+    /// CloudFormation only allows deleting it. Say why it failed; replace it when allowed.
+    async fn replace_failed(&mut self, stack: &Stack) -> Result<Phase> {
+        let cause = self.cause(stack).await?;
+        let what =
+            format!("stack '{}' is {}: its creation failed{cause} and it holds nothing", stack.name, stack.status);
+        match self.mode {
+            Mode::Plan => {
+                return Err(Error::aws(format!(
+                    "{what}; `gh-oidc setup --replace-failed` deletes it and creates it again"
+                )));
+            }
+            Mode::Apply { replace_failed: true, .. } => {
+                self.ui.say(&format!("{what}: replacing it (--replace-failed)."))
+            }
+            Mode::Apply { yes: false, .. } if std::io::stdin().is_terminal() => {
+                self.ui.say(&format!("{what}."));
+                self.ui.confirm("Delete it and create it again?", false, None).await?;
+            }
+            Mode::Apply { .. } => {
+                return Err(Error::aws(format!(
+                    "{what}; pass --replace-failed to delete it and create it again, or delete it with \
+                     `gh-oidc teardown --stack-name {}`",
+                    stack.name
+                )));
+            }
+        }
+        self.delete_and_wait(&stack.id).await?;
+        Ok(Phase::Inspect)
+    }
+
+    /// Another operation (a run elsewhere, the console) is at work: follow it to its end and
+    /// look again, or refuse with `--no-wait`.
+    async fn wait_for(&mut self, stack: &Stack) -> Result<Phase> {
+        if self.no_wait {
+            return Err(Error::aws(format!(
+                "stack '{}' is {}: another operation is running; wait for it (`gh-oidc status --follow --stack-name {}`), \
+                 or run without --no-wait",
+                stack.name, stack.status, stack.name
+            )));
+        }
+        self.ui.say(&format!("Stack {} is {}: following that operation to its end first.", stack.name, stack.status));
+        let after =
+            cloudformation::latest_events(&self.account.cloudformation, &stack.id).await?.first().map(|e| e.id.clone());
+        Follow { account: self.account, ui: self.ui, stack_id: &stack.id, after, started: true }.run().await?;
+        Ok(Phase::Inspect)
+    }
+
+    /// `" (cause: ...)"` from the stack's latest events, or nothing.
+    async fn cause(&self, stack: &Stack) -> Result<String> {
+        let events = cloudformation::latest_events(&self.account.cloudformation, &stack.id).await?;
+        Ok(states::root_cause(&events).map(|c| format!(" ({c})")).unwrap_or_default())
     }
 
     fn report(&self, result: Outcome, change_set: Option<ChangeSet>, outputs: BTreeMap<String, String>) -> Report {

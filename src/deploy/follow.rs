@@ -72,6 +72,8 @@ pub enum Made {
     Ready(ChangeSet),
     /// The template changes nothing.
     NoChanges,
+    /// The stack changed meanwhile.
+    Obsolete,
     Failed(String),
 }
 
@@ -84,6 +86,7 @@ pub async fn change_set(account: &Account, ui: &Ui, id: &str) -> Result<Made> {
             Readiness::Pending => Step::Wait,
             Readiness::Ready => Step::Done(Made::Ready(cs)),
             Readiness::NoChanges => Step::Done(Made::NoChanges),
+            Readiness::Obsolete => Step::Done(Made::Obsolete),
             Readiness::Failed(reason) => Step::Done(Made::Failed(reason)),
         })
     })

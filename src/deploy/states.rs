@@ -3,38 +3,44 @@
 
 use crate::aws::cloudformation::{ChangeSetKind, StackEvent};
 
-/// What a deploy can do with the stack as it stands.
+/// What a deploy does with the stack as it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disposition {
     Plan(ChangeSetKind),
-    /// The stack cannot take a change set now; the message says why and what to do.
-    Refuse(String),
+    /// An earlier run left the stack empty, under review: clear it away, then create.
+    ClearReview,
+    /// Its creation failed and it holds nothing: it can only be deleted, then created afresh.
+    ReplaceFailed,
+    /// Another operation is running: follow it to its end, then look again.
+    Wait,
+    /// The stack cannot take a change set: why, and what to do about it.
+    Refuse {
+        why: String,
+        fix: String,
+    },
 }
 
 pub fn disposition(stack_name: &str, status: Option<&str>) -> Disposition {
     let Some(status) = status else {
         return Disposition::Plan(ChangeSetKind::Create);
     };
-    let refuse = |why: String| Disposition::Refuse(format!("stack '{stack_name}' is {status}: {why}"));
+    let refuse = |why: &str, fix: String| Disposition::Refuse { why: why.to_string(), fix };
     match status {
-        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => refuse(format!(
-            "its creation failed and it holds nothing; delete it with `gh-oidc teardown --stack-name {stack_name}` and run again"
-        )),
-        "REVIEW_IN_PROGRESS" => refuse(format!(
-            "an earlier run left it empty, under review; delete it with `gh-oidc teardown --stack-name {stack_name}` and run again"
-        )),
-        "UPDATE_ROLLBACK_FAILED" => refuse(format!(
-            "the rollback of an update failed; fix the resource named in its events (`gh-oidc status --stack-name {stack_name}`), \
-             then `aws cloudformation continue-update-rollback --stack-name {stack_name}`"
-        )),
-        "DELETE_FAILED" => refuse(format!(
-            "its deletion failed; see why with `gh-oidc status --stack-name {stack_name}`, fix it, then run teardown again"
-        )),
-        s if s.ends_with("_IN_PROGRESS") => refuse(format!(
-            "another operation is running; wait for it (`gh-oidc status --follow --stack-name {stack_name}`) and run again"
-        )),
+        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => Disposition::ReplaceFailed,
+        "REVIEW_IN_PROGRESS" => Disposition::ClearReview,
+        "UPDATE_ROLLBACK_FAILED" => refuse(
+            "the rollback of an update failed",
+            format!(
+                "fix that resource, then run `aws cloudformation continue-update-rollback --stack-name {stack_name}` and run again"
+            ),
+        ),
+        "DELETE_FAILED" => refuse(
+            "its deletion failed",
+            format!("fix that resource, then run `gh-oidc teardown --stack-name {stack_name}` again"),
+        ),
+        s if s.ends_with("_IN_PROGRESS") => Disposition::Wait,
         s if s.ends_with("_COMPLETE") => Disposition::Plan(ChangeSetKind::Update),
-        _ => refuse("gh-oidc does not know this state; check the stack in the console".to_string()),
+        _ => refuse("gh-oidc does not know this state", "check the stack in the console".to_string()),
     }
 }
 
@@ -45,6 +51,8 @@ pub enum Readiness {
     Ready,
     /// The template changes nothing: not an error.
     NoChanges,
+    /// The stack changed while the change set was being made: plan again.
+    Obsolete,
     Failed(String),
 }
 
@@ -56,9 +64,7 @@ pub fn readiness(status: &str, execution_status: &str, reason: Option<&str>) -> 
         ("CREATE_COMPLETE", "AVAILABLE") => Readiness::Ready,
         // CloudFormation can report the change set complete a moment before it may be executed.
         ("CREATE_COMPLETE", "UNAVAILABLE" | "") => Readiness::Pending,
-        ("CREATE_COMPLETE", "OBSOLETE") => Readiness::Failed(
-            "the stack changed while the change set was being made, so it is obsolete; run again".to_string(),
-        ),
+        ("CREATE_COMPLETE", "OBSOLETE") => Readiness::Obsolete,
         ("FAILED", _) if reason.is_some_and(|r| NO_CHANGES.iter().any(|n| r.contains(n))) => Readiness::NoChanges,
         _ => Readiness::Failed(reason.unwrap_or("no reason given").to_string()),
     }
@@ -118,23 +124,28 @@ mod tests {
     }
 
     #[test]
-    fn every_other_state_is_refused_with_its_fix() {
+    fn every_other_state_has_its_way_out() {
+        for (status, expected) in [
+            ("REVIEW_IN_PROGRESS", Disposition::ClearReview),
+            ("ROLLBACK_COMPLETE", Disposition::ReplaceFailed),
+            ("CREATE_FAILED", Disposition::ReplaceFailed),
+            ("ROLLBACK_FAILED", Disposition::ReplaceFailed),
+            ("CREATE_IN_PROGRESS", Disposition::Wait),
+            ("UPDATE_IN_PROGRESS", Disposition::Wait),
+            ("DELETE_IN_PROGRESS", Disposition::Wait),
+            ("ROLLBACK_IN_PROGRESS", Disposition::Wait),
+            ("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", Disposition::Wait),
+            ("UPDATE_ROLLBACK_IN_PROGRESS", Disposition::Wait),
+        ] {
+            assert_eq!(disposition("s", Some(status)), expected, "{status}");
+        }
         for (status, fix) in [
-            ("ROLLBACK_COMPLETE", "gh-oidc teardown --stack-name s"),
-            ("CREATE_FAILED", "gh-oidc teardown --stack-name s"),
-            ("ROLLBACK_FAILED", "gh-oidc teardown --stack-name s"),
-            ("REVIEW_IN_PROGRESS", "gh-oidc teardown --stack-name s"),
             ("UPDATE_ROLLBACK_FAILED", "continue-update-rollback --stack-name s"),
-            ("DELETE_FAILED", "run teardown again"),
-            ("UPDATE_IN_PROGRESS", "gh-oidc status --follow --stack-name s"),
-            ("DELETE_IN_PROGRESS", "gh-oidc status --follow --stack-name s"),
-            ("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "gh-oidc status --follow"),
+            ("DELETE_FAILED", "gh-oidc teardown --stack-name s"),
+            ("IMPORT_ROLLBACK_UNKNOWN", "check the stack in the console"),
         ] {
             match disposition("s", Some(status)) {
-                Disposition::Refuse(m) => {
-                    assert!(m.starts_with(&format!("stack 's' is {status}: ")), "{m}");
-                    assert!(m.contains(fix), "{status}: {m}");
-                }
+                Disposition::Refuse { fix: f, .. } => assert!(f.contains(fix), "{status}: {f}"),
                 other => panic!("{status}: {other:?}"),
             }
         }
@@ -146,9 +157,7 @@ mod tests {
         assert_eq!(readiness("CREATE_IN_PROGRESS", "UNAVAILABLE", None), Readiness::Pending);
         assert_eq!(readiness("CREATE_COMPLETE", "UNAVAILABLE", None), Readiness::Pending);
         assert_eq!(readiness("CREATE_COMPLETE", "AVAILABLE", None), Readiness::Ready);
-        assert!(
-            matches!(readiness("CREATE_COMPLETE", "OBSOLETE", None), Readiness::Failed(m) if m.contains("obsolete"))
-        );
+        assert_eq!(readiness("CREATE_COMPLETE", "OBSOLETE", None), Readiness::Obsolete);
         assert_eq!(
             readiness(
                 "FAILED",

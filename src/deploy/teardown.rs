@@ -208,6 +208,12 @@ async fn retain_providers(account: &Account, ui: &Ui, stack: &Stack) -> Result<(
             delete_quietly(account, &id).await?;
             return Err(Error::aws(format!("could not mark the provider to be kept: {reason}")));
         }
+        Ok(Made::Obsolete) => {
+            delete_quietly(account, &id).await?;
+            return Err(Error::aws(
+                "the stack changed while gh-oidc marked the provider to be kept; run teardown again",
+            ));
+        }
         Err(e) => {
             delete_quietly(account, &id).await?;
             return Err(e);

@@ -223,3 +223,35 @@ pub fn on_a_terminal(account: &TestAccount, args: &[&str], answer: &str, colour:
     output.stdout = seen;
     output
 }
+
+/// Makes the emulator's provider handlers take `seconds` for this account only, so stack
+/// operations stay in progress long enough to meet them there.
+pub fn slow_down(account: &TestAccount, seconds: f64) {
+    let dir = std::env::var("GH_OIDC_EMULATOR_DELAY_DIR")
+        .expect("GH_OIDC_EMULATOR_DELAY_DIR is not set: run the tests with scripts/test");
+    std::fs::write(std::path::Path::new(&dir).join(&account.id), seconds.to_string()).unwrap();
+}
+
+/// Polls (up to 30 s) until the stack's status is `status`.
+pub async fn wait_for_status(account: &TestAccount, stack: &str, status: &str) {
+    for _ in 0..300 {
+        if account.stack_status(stack).await.as_deref() == Some(status) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("stack {stack} never reached {status}");
+}
+
+/// Polls (up to 30 s) until the change set can be executed.
+pub async fn wait_for_change_set(account: &TestAccount, id: &str) {
+    let cfn = account.cloudformation().await;
+    for _ in 0..300 {
+        let described = cfn.describe_change_set().change_set_name(id).send().await.unwrap();
+        if described.execution_status().map(|s| s.as_str()) == Some("AVAILABLE") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("change set {id} never became available");
+}

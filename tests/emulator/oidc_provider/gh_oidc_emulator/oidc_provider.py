@@ -1,7 +1,8 @@
 """CloudFormation handlers for AWS::IAM::OIDCProvider, backed by the emulator's real IAM state.
 
-GH_OIDC_EMULATOR_DELAY (seconds, in the emulator's environment) slows every handler down, so
-tests and benchmarks can see in-progress stack states and realistic waits.
+Handlers can be slowed down, so tests and benchmarks see in-progress stack states and realistic
+waits: GH_OIDC_EMULATOR_DELAY (seconds) for every account, or a file named after the account id
+in the directory GH_OIDC_EMULATOR_DELAY_DIR (holding the seconds) for one account only.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ from localstack.services.cloudformation.resource_provider import (
 )
 
 
-def _pause() -> None:
+def _pause(request: ResourceRequest) -> None:
     delay = float(os.environ.get("GH_OIDC_EMULATOR_DELAY", "0") or 0)
+    per_account = os.path.join(os.environ.get("GH_OIDC_EMULATOR_DELAY_DIR", ""), request.account_id)
+    if os.environ.get("GH_OIDC_EMULATOR_DELAY_DIR") and os.path.exists(per_account):
+        with open(per_account) as f:
+            delay = float(f.read().strip() or 0)
     if delay > 0:
         time.sleep(delay)
 
@@ -34,7 +39,7 @@ class OidcProvider(ResourceProvider[dict]):
     SCHEMA = util.get_schema_path(Path(__file__))
 
     def create(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
-        _pause()
+        _pause(request)
         model = request.desired_state
         iam = request.aws_client_factory.iam
         params = {
@@ -57,7 +62,7 @@ class OidcProvider(ResourceProvider[dict]):
         return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
 
     def update(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
-        _pause()
+        _pause(request)
         model = request.desired_state
         before = request.previous_state or {}
         arn = before["Arn"]
@@ -90,7 +95,7 @@ class OidcProvider(ResourceProvider[dict]):
         return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
 
     def delete(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
-        _pause()
+        _pause(request)
         arn = request.desired_state.get("Arn") or (request.previous_state or {}).get("Arn")
         iam = request.aws_client_factory.iam
         try:
