@@ -44,19 +44,25 @@ pub enum Step<T> {
     Progressed,
 }
 
+/// How many polls in a row may be throttled (each after the SDK's own retries) before the
+/// wait gives up: about a minute and a half of back-off.
+const THROTTLED_POLLS_MAX: u32 = 12;
+
 /// Polls `probe` until it is done. Throttling that outlasts the SDK's retries is waited out
-/// with a longer back-off; any other failure ends the wait.
+/// with a longer back-off, up to a limit; any other failure ends the wait.
 pub async fn until<T>(mut probe: impl AsyncFnMut() -> Result<Step<T>, Failure>) -> Result<T> {
     let mut backoff = Backoff::default();
-    let mut throttled = false;
+    let mut throttled = 0;
     loop {
-        tokio::time::sleep(backoff.next_delay(throttled)).await;
-        throttled = false;
+        tokio::time::sleep(backoff.next_delay(throttled > 0)).await;
         match probe().await {
             Ok(Step::Done(value)) => return Ok(value),
-            Ok(Step::Wait) => {}
-            Ok(Step::Progressed) => backoff.reset(),
-            Err(f) if f.throttled() => throttled = true,
+            Ok(Step::Wait) => throttled = 0,
+            Ok(Step::Progressed) => {
+                throttled = 0;
+                backoff.reset();
+            }
+            Err(f) if f.throttled() && throttled < THROTTLED_POLLS_MAX => throttled += 1,
             Err(f) => return Err(f.into()),
         }
     }
@@ -83,6 +89,46 @@ mod tests {
         let delays: Vec<u128> = (0..7).map(|_| ms(b.next_delay(true))).collect();
         assert_eq!(delays, [500, 1000, 2000, 4000, 8000, 10000, 10000]);
         assert_eq!(ms(b.next_delay(false)), 2000);
+    }
+
+    fn throttled() -> Failure {
+        Failure { operation: "DescribeStacks", code: Some("Throttling".into()), detail: "throttled".into() }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttling_is_waited_out_then_given_up() {
+        let started = tokio::time::Instant::now();
+        let mut calls = 0;
+        let done = until(async || {
+            calls += 1;
+            if calls <= 5 { Err(throttled()) } else { Ok(Step::Done(calls)) }
+        })
+        .await;
+        assert_eq!(done, Ok(6));
+        // 250 ms, then doubling from there while throttled: 0.75, 1.5, 3, 6 and 10 s.
+        assert_eq!(started.elapsed().as_millis(), 21_500);
+
+        let mut calls = 0;
+        let err = until(async || -> Result<Step<()>, Failure> {
+            calls += 1;
+            Err(throttled())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(calls, THROTTLED_POLLS_MAX + 1);
+        assert_eq!(err.message, "DescribeStacks: throttled");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn other_failures_end_the_wait_at_once() {
+        let mut calls = 0;
+        let err = until(async || -> Result<Step<()>, Failure> {
+            calls += 1;
+            Err(Failure { operation: "DescribeStacks", code: Some("InternalFailure".into()), detail: "boom".into() })
+        })
+        .await
+        .unwrap_err();
+        assert_eq!((calls, err.message.as_str()), (1, "DescribeStacks: boom"));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! fail, never skip.
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod proxy;
+
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::path::PathBuf;
