@@ -15,6 +15,10 @@ use crate::error::EXIT_CODES_HELP;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log each AWS request, retry and the full chain of every error to stderr (RUST_LOG
+    /// overrides what is logged)
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]

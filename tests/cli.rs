@@ -159,6 +159,19 @@ fn missing_credentials_and_an_unreachable_endpoint_say_what_to_do() {
 }
 
 #[test]
+fn verbose_shows_the_full_error_chain_that_the_one_line_error_leaves_out() {
+    let account = TestAccount::new();
+    let quiet = offline(&account, &["whoami", "--profile", common::PROFILE]).output().unwrap();
+    assert_eq!(stderr(&quiet).lines().count(), 1, "{}", stderr(&quiet));
+    let verbose = offline(&account, &["whoami", "--profile", common::PROFILE, "--verbose"]).output().unwrap();
+    assert_eq!(verbose.status.code(), Some(1));
+    let log = stderr(&verbose);
+    assert!(log.contains("AWS call failed") && log.contains("tcp connect error"), "{log}");
+    assert!(log.lines().last().unwrap().starts_with("error: GetCallerIdentity: could not reach AWS"), "{log}");
+    assert!(!log.contains("aws_secret_access_key") && !log.contains("test\n"), "no secrets: {log}");
+}
+
+#[test]
 fn every_command_has_an_example_and_the_exit_codes_in_its_help() {
     let account = TestAccount::new();
     for command in ["setup", "plan", "render", "status", "teardown", "whoami", "explain", "audit"] {

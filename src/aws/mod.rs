@@ -11,7 +11,7 @@ use std::fmt::Debug;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_cloudformation::config::ProvideCredentials;
-use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_types::os_shim_internal::{Env, Fs};
 use aws_types::region::Region;
 
@@ -97,7 +97,8 @@ pub async fn connect(args: &AwsArgs, target: Target) -> Result<Account, Error> {
     // request is built; the SDK caches them for the calls that follow.
     let profile = target.profile.as_deref();
     let credentials = config.credentials_provider().ok_or_else(|| Error::aws(no_credentials(profile)))?;
-    if credentials.provide_credentials().await.is_err() {
+    if let Err(e) = credentials.provide_credentials().await {
+        tracing::debug!(error = %DisplayErrorContext(&e), "no credentials");
         return Err(Error::aws(no_credentials(profile)));
     }
 
@@ -138,6 +139,7 @@ impl Failure {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: Debug + Send + Sync + 'static,
     {
+        tracing::debug!(operation, error = %DisplayErrorContext(&err), "AWS call failed");
         let code = err.code().map(str::to_string);
         let detail = match &err {
             SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => format!(
