@@ -333,3 +333,24 @@ async fn retain_provider_deletes_a_combined_stack_but_keeps_its_provider() {
     assert!(!account.role_exists(&role).await);
     assert_eq!(account.provider_arns().await, [account.provider_arn()]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resource_that_fails_to_delete_is_reported_with_its_reason() {
+    let account = TestAccount::new();
+    let out = account.gh_oidc(&["setup", "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    common::fail_deletes(&account, true);
+
+    let out = account.gh_oidc(&["teardown", "--stack-name", "gh-oidc-provider", "--yes"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    // AWS ends such a stack DELETE_FAILED; the emulator deletes the stack regardless. Either way
+    // the user hears which resource stayed, and why.
+    assert!(
+        err.contains("GitHubOidcProvider (AWS::IAM::OIDCProvider) DELETE_FAILED: the test harness refuses to delete this provider"),
+        "{err}"
+    );
+    assert!(!err.contains("Stack gh-oidc-provider is deleted."), "{err}");
+    assert_eq!(account.provider_arns().await, [account.provider_arn()]);
+    common::fail_deletes(&account, false);
+}

@@ -136,11 +136,21 @@ async fn delete_all(
         *deleting = Some(target.name.clone());
         let ending = Follow { account, ui, stack_id: &stack.id, after, started: false }.run().await?;
         *deleting = None;
+        let cause = states::root_cause(&ending.events);
         if ending.outcome == Settled::Failed {
-            let cause = states::root_cause(&ending.events).unwrap_or_else(|| "no reason recorded".to_string());
             return Err(Error::aws(format!(
-                "stack '{}' ended {}: {cause}; fix that resource and run teardown again",
-                target.name, ending.status
+                "stack '{}' ended {}: {}; fix that resource and run teardown again",
+                target.name,
+                ending.status,
+                cause.as_deref().unwrap_or("no reason recorded")
+            )));
+        }
+        // A stack can report DELETE_COMPLETE although one of its resources failed to go (some
+        // implementations do): that resource is still in the account, and the user must know.
+        if let Some(cause) = cause {
+            return Err(Error::aws(format!(
+                "stack '{}' is deleted, but not all of it: {cause}; that resource is left in the account, delete it by hand",
+                target.name
             )));
         }
         ui.say(&format!("Stack {} is deleted.", target.name));

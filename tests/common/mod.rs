@@ -226,12 +226,26 @@ pub fn on_a_terminal(account: &TestAccount, args: &[&str], answer: &str, colour:
     output
 }
 
-/// Makes the emulator's provider handlers take `seconds` for this account only, so stack
-/// operations stay in progress long enough to meet them there.
+/// Steers the emulator's provider handlers for this account: `delay` (seconds every handler
+/// waits) or `fail-delete`.
+fn control(account: &TestAccount, name: &str, value: Option<&str>) {
+    let dir = std::env::var("GH_OIDC_EMULATOR_CONTROL_DIR")
+        .expect("GH_OIDC_EMULATOR_CONTROL_DIR is not set: run the tests with scripts/test");
+    let path = std::path::Path::new(&dir).join(format!("{}.{name}", account.id));
+    match value {
+        Some(v) => std::fs::write(path, v).unwrap(),
+        None => std::fs::remove_file(path).unwrap(),
+    }
+}
+
+/// Makes stack operations on the provider take `seconds`, so they can be met in progress.
 pub fn slow_down(account: &TestAccount, seconds: f64) {
-    let dir = std::env::var("GH_OIDC_EMULATOR_DELAY_DIR")
-        .expect("GH_OIDC_EMULATOR_DELAY_DIR is not set: run the tests with scripts/test");
-    std::fs::write(std::path::Path::new(&dir).join(&account.id), seconds.to_string()).unwrap();
+    control(account, "delay", Some(&seconds.to_string()));
+}
+
+/// Makes deleting the provider fail (or work again), so a stack ends DELETE_FAILED.
+pub fn fail_deletes(account: &TestAccount, fail: bool) {
+    control(account, "fail-delete", fail.then_some("1"));
 }
 
 /// Polls (up to 30 s) until the stack's status is `status`.

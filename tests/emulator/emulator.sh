@@ -41,6 +41,7 @@ emulator_install() {
     rm -rf "$EMULATOR_VENV"
     "$python" -m venv "$EMULATOR_VENV" || return 1
     "$EMULATOR_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" || return 1
+    rm -rf "$EMULATOR_DIR/oidc_provider/build"
     "$EMULATOR_VENV/bin/pip" install --quiet --disable-pip-version-check "$EMULATOR_DIR/oidc_provider" || return 1
     echo "$stamp" > "$EMULATOR_VENV/.stamp"
 }

@@ -1,8 +1,9 @@
 """CloudFormation handlers for AWS::IAM::OIDCProvider, backed by the emulator's real IAM state.
 
-Handlers can be slowed down, so tests and benchmarks see in-progress stack states and realistic
-waits: GH_OIDC_EMULATOR_DELAY (seconds) for every account, or a file named after the account id
-in the directory GH_OIDC_EMULATOR_DELAY_DIR (holding the seconds) for one account only.
+Tests steer the handlers per account through files in the directory GH_OIDC_EMULATOR_CONTROL_DIR:
+`<account>.delay` holds seconds every handler waits (so stack states can be met in progress), and
+`<account>.fail-delete` makes deletion fail (so a stack ends DELETE_FAILED). GH_OIDC_EMULATOR_DELAY
+(seconds) slows every account down, for benchmarks.
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ from localstack.services.cloudformation.resource_provider import (
 )
 
 
+def _control(request: ResourceRequest, name: str) -> str | None:
+    directory = os.environ.get("GH_OIDC_EMULATOR_CONTROL_DIR")
+    path = os.path.join(directory, f"{request.account_id}.{name}") if directory else None
+    if path and os.path.exists(path):
+        with open(path) as f:
+            return f.read().strip()
+    return None
+
+
 def _pause(request: ResourceRequest) -> None:
-    delay = float(os.environ.get("GH_OIDC_EMULATOR_DELAY", "0") or 0)
-    per_account = os.path.join(os.environ.get("GH_OIDC_EMULATOR_DELAY_DIR", ""), request.account_id)
-    if os.environ.get("GH_OIDC_EMULATOR_DELAY_DIR") and os.path.exists(per_account):
-        with open(per_account) as f:
-            delay = float(f.read().strip() or 0)
+    delay = float(_control(request, "delay") or os.environ.get("GH_OIDC_EMULATOR_DELAY", "0") or 0)
     if delay > 0:
         time.sleep(delay)
 
@@ -96,6 +102,12 @@ class OidcProvider(ResourceProvider[dict]):
 
     def delete(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
         _pause(request)
+        if _control(request, "fail-delete") is not None:
+            return ProgressEvent(
+                status=OperationStatus.FAILED,
+                resource_model=request.desired_state,
+                message="the test harness refuses to delete this provider",
+            )
         arn = request.desired_state.get("Arn") or (request.previous_state or {}).get("Arn")
         iam = request.aws_client_factory.iam
         try:
