@@ -49,15 +49,21 @@ impl Ui {
 
     /// A line for people.
     pub fn say(&self, line: &str) {
-        eprintln!("{line}");
+        eprintln!("{}", self.redact(line));
     }
 
     pub fn warn(&self, line: &str) {
-        eprintln!("{} {line}", self.paint(Tone::Change, "warning:"));
+        eprintln!("{} {}", self.paint(Tone::Change, "warning:"), self.redact(line));
     }
 
     pub fn error(&self, error: &Error) {
-        eprintln!("{} {error}", self.paint(Tone::Bad, "error:"));
+        eprintln!("{} {}", self.paint(Tone::Bad, "error:"), self.redact(&error.message));
+    }
+
+    /// Text output shows account ids masked, in ARNs and links too, unless `--show-account`:
+    /// CI logs are often readable by more people than the account is.
+    pub fn redact(&self, text: &str) -> String {
+        if self.show_account { text.to_string() } else { mask_account_ids(text) }
     }
 
     /// The account id as this run may show it: `12********34` unless `--show-account`.
@@ -76,7 +82,7 @@ impl Ui {
             ProgressBar::hidden()
         };
         bar.set_message(message.to_string());
-        Spinner(bar)
+        Spinner { bar, ui: self.clone() }
     }
 
     /// Asks before a change; `yes` is `--yes`. Without a terminal to ask on, refuses. With
@@ -116,29 +122,32 @@ impl Ui {
         let mut out = std::io::stdout().lock();
         let written = match self.output {
             Output::Json => writeln!(out, "{}", serde_json::to_string_pretty(json).expect("results serialise")),
-            Output::Text => text.iter().try_for_each(|line| writeln!(out, "{line}")),
+            Output::Text => text.iter().try_for_each(|line| writeln!(out, "{}", self.redact(line))),
         };
         // A closed stdout (e.g. `| head`) is the reader's choice, not an error to report.
         let _ = written;
     }
 }
 
-pub struct Spinner(ProgressBar);
+pub struct Spinner {
+    bar: ProgressBar,
+    ui: Ui,
+}
 
 impl Spinner {
     pub fn set_message(&self, message: String) {
-        self.0.set_message(message);
+        self.bar.set_message(message);
     }
 
     /// Prints a line above the spinner (or plainly, when there is none).
     pub fn println(&self, line: &str) {
-        self.0.suspend(|| eprintln!("{line}"));
+        self.bar.suspend(|| self.ui.say(line));
     }
 }
 
 impl Drop for Spinner {
     fn drop(&mut self) {
-        self.0.finish_and_clear();
+        self.bar.finish_and_clear();
     }
 }
 
@@ -151,9 +160,39 @@ pub fn mask_account(account: &str) -> String {
     }
 }
 
+/// Every run of exactly twelve digits (an account id, in ARNs and URL-encoded links alike)
+/// masked as `11********33`.
+pub fn mask_account_ids(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    for c in text.chars().chain(std::iter::once('\0')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        out.push_str(&if digits.len() == 12 { mask_account(&digits) } else { std::mem::take(&mut digits) });
+        digits.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_ids_are_masked_wherever_they_appear() {
+        assert_eq!(
+            mask_account_ids("arn:aws:iam::111122223333:role/x and stack%3A444455556666%2F"),
+            "arn:aws:iam::11********33:role/x and stack%3A44********66%2F"
+        );
+        // Not twelve digits: timestamps, ids, longer numbers stay as they are.
+        assert_eq!(mask_account_ids("22:02:27 id 1234567890123 x 12345"), "22:02:27 id 1234567890123 x 12345");
+        assert_eq!(mask_account_ids("111122223333"), "11********33");
+    }
 
     #[test]
     fn account_ids_are_masked_to_their_ends() {

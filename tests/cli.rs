@@ -98,7 +98,7 @@ fn bad_input_is_one_line_naming_the_flag_exit_2_and_nothing_sent() {
                 "--provider-arn",
                 "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com",
             ],
-            "error: --provider-arn 'arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com': it is in partition 'aws' but the region is in 'aws-cn'",
+            "error: --provider-arn 'arn:aws:iam::11********33:oidc-provider/token.actions.githubusercontent.com': it is in partition 'aws' but the region is in 'aws-cn'",
         ),
         (&["explain", "--sub", "repo:a/b:pull_request"], "error: --role-name: say which role's trust policy to check"),
         (

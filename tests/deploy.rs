@@ -53,7 +53,7 @@ async fn provider_only_then_no_changes_then_teardown() {
     assert!(err.contains("Add") && err.contains("GitHubOidcProvider"), "{err}");
     assert!(err.contains("Plan: 1 to add, 0 to change, 0 to remove."), "{err}");
     assert!(err.contains("GitHubOidcProvider       AWS::IAM::OIDCProvider     CREATE_COMPLETE"), "{err}");
-    assert_eq!(stdout(&out), format!("ProviderArn = {}\n", account.provider_arn()));
+    assert_eq!(stdout(&out), format!("ProviderArn = {}\n", common::masked(&account.provider_arn())));
 
     assert_eq!(account.provider_arns().await, [account.provider_arn()]);
     let provider = account
@@ -104,7 +104,7 @@ async fn a_role_reuses_the_provider_the_account_already_has() {
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(err.contains(&format!("trusting the existing {provider}")), "{err}");
+    assert!(err.contains(&format!("trusting the existing {}", common::masked(&provider))), "{err}");
 
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["result"], "created");
@@ -148,14 +148,12 @@ async fn provider_and_role_in_one_stack_updated_then_torn_down() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(err.contains("Plan: 2 to add, 0 to change, 0 to remove."), "{err}");
-    assert_eq!(
-        stdout(&out),
-        format!(
-            "ProviderArn = {}\nRoleArn = arn:aws:iam::{}:role/{role}\nRoleName = {role}\n",
-            account.provider_arn(),
-            account.id
-        )
+    let outputs = format!(
+        "ProviderArn = {}\nRoleArn = arn:aws:iam::{}:role/{role}\nRoleName = {role}\n",
+        account.provider_arn(),
+        account.id
     );
+    assert_eq!(stdout(&out), common::masked(&outputs));
     assert_eq!(account.trust_policy(&role).await, trust(&account.provider_arn(), "StringEquals", &[main]));
 
     // The same request again changes nothing: the stack's own provider is not mistaken for a foreign one.
@@ -337,9 +335,9 @@ async fn a_provider_without_the_audience_stops_before_any_change() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains(&format!(
+        err.contains(&common::masked(&format!(
             "error: the provider {provider} does not accept the audience 'sts.amazonaws.com' (its client ids: sigstore)"
-        )),
+        ))),
         "{err}"
     );
     assert!(err.contains("add-client-id-to-open-id-connect-provider"), "{err}");
@@ -352,7 +350,7 @@ async fn the_provider_alone_when_the_account_already_has_one_is_nothing_to_do() 
     let provider = create_provider_outside_stacks(&account, "sts.amazonaws.com").await;
     let out = account.gh_oidc(&["setup", "--yes", "--output", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).contains(&format!("trusting the existing {provider}")));
+    assert!(stderr(&out).contains(&format!("trusting the existing {}", common::masked(&provider))));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["result"], "nothing-to-deploy");
     assert_eq!(account.stack_status("gh-oidc-provider").await, None);
@@ -377,7 +375,14 @@ async fn status_shows_the_stack_and_its_outputs() {
 
     let out = account.gh_oidc(&["status", "--stack-name", "gh-oidc-provider"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stdout(&out), format!("StackStatus = CREATE_COMPLETE\nProviderArn = {}\n", account.provider_arn()));
+    assert_eq!(
+        stdout(&out),
+        format!("StackStatus = CREATE_COMPLETE\nProviderArn = {}\n", common::masked(&account.provider_arn()))
+    );
+    // --show-account is the one way to see the account id in text output.
+    let out = account.gh_oidc(&["status", "--stack-name", "gh-oidc-provider", "--show-account"]).output().unwrap();
+    assert!(stdout(&out).contains(&account.provider_arn()), "{}", stdout(&out));
+    assert!(stderr(&out).contains(&format!("in account {} (us-east-1)", account.id)), "{}", stderr(&out));
     assert!(stderr(&out).contains("GitHubOidcProvider       AWS::IAM::OIDCProvider     CREATE_COMPLETE"));
 
     let out = account.gh_oidc(&["status", "--stack-name", "gh-oidc-provider", "--output", "json"]).output().unwrap();

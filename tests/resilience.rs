@@ -317,7 +317,7 @@ async fn retain_provider_deletes_a_combined_stack_but_keeps_its_provider() {
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(err.contains(&format!("Keeping the provider {}", account.provider_arn())), "{err}");
+    assert!(err.contains(&format!("Keeping the provider {}", common::masked(&account.provider_arn()))), "{err}");
     let reports: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let actions: Vec<(&str, &str)> = reports[0]["changes"]
         .as_array()

@@ -271,3 +271,8 @@ pub async fn wait_for_change_set(account: &TestAccount, id: &str) {
     }
     panic!("change set {id} never became available");
 }
+
+/// How text output shows `text` without `--show-account`.
+pub fn masked(text: &str) -> String {
+    gh_oidc::ui::mask_account_ids(text)
+}
