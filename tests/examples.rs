@@ -9,14 +9,8 @@ use common::{TestAccount, stderr, stdout};
 fn example(account: &TestAccount, script: &str, args: &[&str]) -> std::process::Output {
     let binary = assert_cmd::cargo::cargo_bin("gh-oidc");
     let path = format!("{}:{}", binary.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
-    let mut cmd = std::process::Command::new("bash");
+    let mut cmd = account.command("bash");
     cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(script)).args(args);
-    for (key, value) in account.env() {
-        match value {
-            Some(v) => cmd.env(key, v),
-            None => cmd.env_remove(key),
-        };
-    }
     cmd.env("AWS_ENDPOINT_URL", common::endpoint()).env("PATH", path).output().expect("bash runs")
 }
 

@@ -10,13 +10,7 @@ use common::proxy::{Fault, FaultProxy, Rule};
 use common::{TestAccount, stderr, unique};
 
 fn through(account: &TestAccount, proxy: &FaultProxy, args: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("gh-oidc"));
-    for (key, value) in account.env() {
-        match value {
-            Some(v) => cmd.env(key, v),
-            None => cmd.env_remove(key),
-        };
-    }
+    let mut cmd = account.command(assert_cmd::cargo::cargo_bin("gh-oidc"));
     cmd.env("AWS_ENDPOINT_URL", &proxy.url).args(args).args(["--profile", common::PROFILE]);
     cmd
 }

@@ -17,15 +17,9 @@ fn rendered(account: &TestAccount, args: &[&str]) -> String {
 
 /// The binary, started in the background with this account's profile.
 fn spawn(account: &TestAccount, args: &[&str]) -> std::process::Child {
-    let binary = assert_cmd::cargo::cargo_bin("gh-oidc");
-    let mut cmd = Command::new(binary);
-    for (key, value) in account.env() {
-        match value {
-            Some(v) => cmd.env(key, v),
-            None => cmd.env_remove(key),
-        };
-    }
-    cmd.env("AWS_ENDPOINT_URL", common::endpoint())
+    account
+        .command(assert_cmd::cargo::cargo_bin("gh-oidc"))
+        .env("AWS_ENDPOINT_URL", common::endpoint())
         .args(args)
         .args(["--profile", common::PROFILE])
         .stdin(Stdio::null())

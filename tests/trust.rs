@@ -10,37 +10,27 @@ fn json_out(out: &std::process::Output) -> Value {
     serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
 }
 
+/// A customer-managed policy allowing `action` on everything; returns its ARN.
+async fn create_policy(iam: &aws_sdk_iam::Client, name: &str, action: &str) -> String {
+    let document =
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]});
+    let created = iam
+        .create_policy()
+        .policy_name(unique(name))
+        .policy_document(document.to_string())
+        .send()
+        .await
+        .expect("CreatePolicy");
+    created.policy().and_then(|p| p.arn()).expect("a policy ARN").to_string()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn builders_permissions_boundary_and_session_reach_iam() {
     let account = TestAccount::new();
     let iam = account.iam().await;
     let role = unique("gha-full");
-    let boundary = iam
-        .create_policy()
-        .policy_name(unique("boundary"))
-        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
-        .send()
-        .await
-        .expect("CreatePolicy")
-        .policy()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
-    let deploy_policy = iam
-        .create_policy()
-        .policy_name(unique("deploy"))
-        .policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#,
-        )
-        .send()
-        .await
-        .expect("CreatePolicy")
-        .policy()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
+    let boundary = create_policy(&iam, "boundary", "*").await;
+    let deploy_policy = create_policy(&iam, "deploy", "s3:ListBucket").await;
     let dir = tempfile::tempdir().unwrap();
     let inline = dir.path().join("inline.json");
     let inline_doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-artifacts/*"}]});

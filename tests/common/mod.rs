@@ -59,22 +59,16 @@ impl TestAccount {
 
     /// The binary with this account's config files but no endpoint and no profile flag.
     pub fn bare(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("gh-oidc").expect("the binary is built");
-        for (key, value) in self.env() {
-            match value {
-                Some(v) => cmd.env(key, v),
-                None => cmd.env_remove(key),
-            };
-        }
+        let mut cmd = Command::from_std(self.command(assert_cmd::cargo::cargo_bin("gh-oidc")));
         cmd.args(args);
         cmd
     }
 
-    /// The environment the binary runs in: this account's config files, nothing of the
-    /// developer's own AWS settings, no colour.
-    pub fn env(&self) -> Vec<(&'static str, Option<String>)> {
-        let path = |file: &str| Some(self.dir.path().join(file).display().to_string());
-        let mut env: Vec<(&'static str, Option<String>)> = [
+    /// `program` in the environment the binary runs in: this account's config files, nothing
+    /// of the developer's own AWS settings, no colour.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
+        for key in [
             "AWS_PROFILE",
             "AWS_REGION",
             "AWS_DEFAULT_REGION",
@@ -82,14 +76,13 @@ impl TestAccount {
             "AWS_SECRET_ACCESS_KEY",
             "AWS_SESSION_TOKEN",
             "AWS_ENDPOINT_URL",
-        ]
-        .into_iter()
-        .map(|k| (k, None))
-        .collect();
-        env.push(("AWS_CONFIG_FILE", path("config")));
-        env.push(("AWS_SHARED_CREDENTIALS_FILE", path("credentials")));
-        env.push(("NO_COLOR", Some("1".into())));
-        env
+        ] {
+            cmd.env_remove(key);
+        }
+        cmd.env("AWS_CONFIG_FILE", self.dir.path().join("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.path().join("credentials"))
+            .env("NO_COLOR", "1");
+        cmd
     }
 
     async fn config(&self) -> aws_config::SdkConfig {
@@ -184,21 +177,15 @@ pub fn cfn_lint() -> PathBuf {
 /// `colour` leaves NO_COLOR unset, as on a developer's terminal.
 pub fn on_a_terminal(account: &TestAccount, args: &[&str], answer: &str, colour: bool) -> std::process::Output {
     use std::io::{Read, Write};
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
 
     let binary = assert_cmd::cargo::cargo_bin("gh-oidc");
     let mut line = format!("'{}'", binary.display());
     for arg in args.iter().chain(&["--profile", PROFILE]) {
         line.push_str(&format!(" '{arg}'"));
     }
-    let mut script = Command::new("script");
+    let mut script = account.command("script");
     script.args(["--quiet", "--return", "--command", &line, "/dev/null"]);
-    for (key, value) in account.env() {
-        match value {
-            Some(v) => script.env(key, v),
-            None => script.env_remove(key),
-        };
-    }
     script.env("AWS_ENDPOINT_URL", endpoint());
     if colour {
         script.env_remove("NO_COLOR");
