@@ -367,13 +367,18 @@ fn validate_provider_arn(arn: &str, issuer: &Issuer, partition: Partition) -> Re
     Ok(())
 }
 
-fn read_inline_policy(path: &std::path::Path) -> Result<Value> {
+/// A JSON file named by `flag`, read and parsed; errors name the flag and the file.
+pub fn read_json(flag: &str, path: &std::path::Path) -> Result<Value> {
     let shown = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::input(format!("--inline-policy '{shown}': cannot read it ({e})")))?;
-    let document: Value = serde_json::from_str(&text)
-        .map_err(|e| Error::input(format!("--inline-policy '{shown}': not valid JSON ({e})")))?;
-    check_inline_policy(&document).map_err(|why| Error::input(format!("--inline-policy '{shown}': {why}")))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::input(format!("{flag} '{shown}': cannot read it ({e})")))?;
+    serde_json::from_str(&text).map_err(|e| Error::input(format!("{flag} '{shown}': not valid JSON ({e})")))
+}
+
+fn read_inline_policy(path: &std::path::Path) -> Result<Value> {
+    let document = read_json("--inline-policy", path)?;
+    check_inline_policy(&document)
+        .map_err(|why| Error::input(format!("--inline-policy '{}': {why}", path.display())))?;
     Ok(document)
 }
 

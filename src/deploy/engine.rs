@@ -126,19 +126,24 @@ impl<'a> Deploy<'a> {
                         self.spec.stack_name
                     )));
                 }
-                let (identity, stack) = tokio::try_join!(
-                    sts::caller_identity(&self.account.sts),
-                    cloudformation::describe_stack(cfn, &self.spec.stack_name),
-                )?;
-                if self.identity.is_none() {
-                    self.ui.say(&format!(
-                        "Planning stack {} in account {} ({})",
-                        self.spec.stack_name,
-                        self.ui.account(&identity.account),
-                        self.account.region
-                    ));
-                }
-                self.identity = Some(identity);
+                // Who we are is asked once, alongside the first look at the stack.
+                let stack = match &self.identity {
+                    Some(_) => cloudformation::describe_stack(cfn, &self.spec.stack_name).await?,
+                    None => {
+                        let (identity, stack) = tokio::try_join!(
+                            sts::caller_identity(&self.account.sts),
+                            cloudformation::describe_stack(cfn, &self.spec.stack_name),
+                        )?;
+                        self.ui.say(&format!(
+                            "Planning stack {} in account {} ({})",
+                            self.spec.stack_name,
+                            self.ui.account(&identity.account),
+                            self.account.region
+                        ));
+                        self.identity = Some(identity);
+                        stack
+                    }
+                };
                 self.stack_id = stack.as_ref().map(|s| s.id.clone());
                 let status = stack.as_ref().map(|s| s.status.as_str());
                 match (states::disposition(&self.spec.stack_name, status), stack) {
