@@ -348,3 +348,29 @@ async fn a_resource_that_fails_to_delete_is_reported_with_its_reason() {
     assert_eq!(account.provider_arns().await, [account.provider_arn()]);
     common::fail_deletes(&account, false);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_update_rolls_back_and_reports_its_cause() {
+    let account = TestAccount::new();
+    let out = account.gh_oidc(&["setup", "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    common::fail_updates(&account, true);
+    let out = account.gh_oidc(&["setup", "--audience", "custom-aud", "--yes"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.lines().last().unwrap(),
+        "error: stack 'gh-oidc-provider' ended UPDATE_ROLLBACK_COMPLETE: GitHubOidcProvider (AWS::IAM::OIDCProvider) \
+         UPDATE_FAILED: the test harness refuses to update this provider"
+    );
+    assert_eq!(account.stack_status("gh-oidc-provider").await.as_deref(), Some("UPDATE_ROLLBACK_COMPLETE"));
+    assert_eq!(
+        account.change_set_count("gh-oidc-provider").await,
+        0,
+        "the executed change set is history, not a leftover"
+    );
+    // (Retrying from UPDATE_ROLLBACK_COMPLETE is not checked here: the emulator keeps the failed
+    // template and a broken resource state after a failed update, where AWS rolls both back.)
+    common::fail_updates(&account, false);
+}

@@ -230,9 +230,14 @@ pub fn slow_down(account: &TestAccount, seconds: f64) {
     control(account, "delay", Some(&seconds.to_string()));
 }
 
-/// Makes deleting the provider fail (or work again), so a stack ends DELETE_FAILED.
+/// Makes deleting the provider fail (or work again).
 pub fn fail_deletes(account: &TestAccount, fail: bool) {
     control(account, "fail-delete", fail.then_some("1"));
+}
+
+/// Makes updating the provider fail (or work again), so an update rolls back.
+pub fn fail_updates(account: &TestAccount, fail: bool) {
+    control(account, "fail-update", fail.then_some("1"));
 }
 
 /// Polls (up to 30 s) until the stack's status is `status`.

@@ -1,8 +1,9 @@
 """CloudFormation handlers for AWS::IAM::OIDCProvider, backed by the emulator's real IAM state.
 
 Tests steer the handlers per account through files in the directory GH_OIDC_EMULATOR_CONTROL_DIR:
-`<account>.delay` holds seconds every handler waits (so stack states can be met in progress), and
-`<account>.fail-delete` makes deletion fail (so a stack ends DELETE_FAILED). GH_OIDC_EMULATOR_DELAY
+`<account>.delay` holds seconds every handler waits (so stack states can be met in progress),
+`<account>.fail-update` makes updates fail (so an update rolls back, and its rollback fails too),
+and `<account>.fail-delete` makes deletion fail. GH_OIDC_EMULATOR_DELAY
 (seconds) slows every account down, for benchmarks.
 """
 
@@ -69,6 +70,12 @@ class OidcProvider(ResourceProvider[dict]):
 
     def update(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
         _pause(request)
+        if _control(request, "fail-update") is not None:
+            return ProgressEvent(
+                status=OperationStatus.FAILED,
+                resource_model=request.desired_state,
+                message="the test harness refuses to update this provider",
+            )
         model = request.desired_state
         before = request.previous_state or {}
         arn = before["Arn"]
