@@ -202,6 +202,12 @@ pub struct PlanArgs {
     /// Refuse, instead of following it, when another operation is running on the stack
     #[arg(long)]
     pub no_wait: bool,
+    /// Accepted so that plan takes the same flags as setup; a plan never changes anything
+    #[arg(long, short = 'y', hide = true)]
+    pub yes: bool,
+    /// Accepted so that plan takes the same flags as setup; a plan never replaces a stack
+    #[arg(long, hide = true)]
+    pub replace_failed: bool,
 }
 
 #[derive(Debug, Args)]

@@ -213,7 +213,8 @@ async fn a_wildcard_pattern_is_trusted_with_string_like() {
 async fn plan_of_a_new_stack_leaves_no_stack() {
     let account = TestAccount::new();
     let stack = unique("planned");
-    let out = account.gh_oidc(&["plan", "--stack-name", &stack, "--output", "json"]).output().unwrap();
+    // The same flags as setup, --yes included: a plan still changes nothing.
+    let out = account.gh_oidc(&["plan", "--stack-name", &stack, "--output", "json", "--yes"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("Plan: 1 to add, 0 to change, 0 to remove."));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();

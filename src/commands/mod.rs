@@ -20,7 +20,9 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<()> {
         Command::Setup(SetupArgs { aws, spec, yes, no_wait, replace_failed }) => {
             deploy::deploy(&aws, &spec, ui, Mode::Apply { yes, replace_failed }, no_wait).await
         }
-        Command::Plan(PlanArgs { aws, spec, no_wait }) => deploy::deploy(&aws, &spec, ui, Mode::Plan, no_wait).await,
+        Command::Plan(PlanArgs { aws, spec, no_wait, .. }) => {
+            deploy::deploy(&aws, &spec, ui, Mode::Plan, no_wait).await
+        }
         Command::Render(args) => deploy::render(&args, ui),
         Command::Status(args) => status::status(args, ui).await,
         Command::Teardown(TeardownArgs { aws, stack_names, yes, force, retain_provider }) => {
