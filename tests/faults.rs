@@ -85,3 +85,24 @@ async fn a_signal_while_planning_deletes_the_change_set_and_the_empty_stack() {
     assert!(stderr(&out).contains("error: interrupted (SIGINT); nothing was changed"), "{}", stderr(&out));
     assert_eq!(account.stack_status(&stack).await, None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signal_while_the_change_set_is_being_created_still_cleans_up() {
+    let account = TestAccount::new();
+    // CloudFormation makes the change set (and its stack) at once, but the tool only hears
+    // of it seconds later: the signal lands while CreateChangeSet is in flight.
+    let proxy =
+        FaultProxy::start(&common::endpoint(), Rule::Always("CreateChangeSet", Fault::Delay(Duration::from_secs(3))));
+    let stack = unique("in-flight");
+    let child = through(&account, &proxy, &["setup", "--stack-name", &stack, "--yes"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    common::wait_for_status(&account, &stack, "REVIEW_IN_PROGRESS").await;
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(account.stack_status(&stack).await, None, "{}", stderr(&out));
+}

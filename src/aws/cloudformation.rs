@@ -113,13 +113,15 @@ pub async fn template(client: &Client, stack: &str) -> Result<Value, Failure> {
 
 pub struct NewChangeSet<'a> {
     pub stack_name: &'a str,
+    /// From `change_set_name`.
+    pub name: &'a str,
     pub kind: ChangeSetKind,
     pub template: &'a str,
     /// Tags for the stack; none given leaves the stack's tags as they are.
     pub tags: &'a [Tag],
 }
 
-/// Creates a change set with a name unique to this run; returns its id and the stack id.
+/// Creates a change set; returns its id and the stack id.
 pub async fn create_change_set(client: &Client, new: NewChangeSet<'_>) -> Result<(String, String), Failure> {
     let tags = new
         .tags
@@ -129,7 +131,7 @@ pub async fn create_change_set(client: &Client, new: NewChangeSet<'_>) -> Result
     let response = client
         .create_change_set()
         .stack_name(new.stack_name)
-        .change_set_name(change_set_name())
+        .change_set_name(new.name)
         .change_set_type(match new.kind {
             ChangeSetKind::Create => ChangeSetType::Create,
             ChangeSetKind::Update => ChangeSetType::Update,
@@ -180,9 +182,26 @@ pub async fn change_sets(client: &Client, stack: &str) -> Result<Vec<ChangeSetSu
 }
 
 /// Unique per run (time and process), and valid: `^[a-zA-Z][-a-zA-Z0-9]*$`.
-fn change_set_name() -> String {
+pub fn change_set_name() -> String {
     let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
     format!("gh-oidc-{millis}-{}", std::process::id())
+}
+
+/// The id of the change set `name` on `stack`, and the stack id, if it exists.
+pub async fn find_change_set(client: &Client, stack: &str, name: &str) -> Result<Option<(String, String)>, Failure> {
+    match client.describe_change_set().stack_name(stack).change_set_name(name).send().await {
+        Ok(found) => Ok(Some((
+            found.change_set_id().unwrap_or_default().to_string(),
+            found.stack_id().unwrap_or_default().to_string(),
+        ))),
+        Err(e)
+            if e.as_service_error().is_some_and(|s| s.is_change_set_not_found_exception())
+                || e.message().is_some_and(|m| m.contains("does not exist")) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(Failure::from_sdk("DescribeChangeSet", e)),
+    }
 }
 
 /// The change set with every page of its changes.

@@ -47,6 +47,9 @@ enum Phase {
 /// What must be deleted if the flow stops before EXECUTE.
 #[derive(Debug, Default)]
 struct Leftovers {
+    /// The name of a change set being created: a stop while CreateChangeSet is in flight may
+    /// still leave it, so clean-up looks it up by this name (unique to the run).
+    requested: Option<String>,
     change_set: Option<String>,
     /// The stack a CREATE change set made: empty, in REVIEW_IN_PROGRESS.
     review_stack: Option<String>,
@@ -165,20 +168,20 @@ impl<'a> Deploy<'a> {
                 }
             }
             Phase::CreateChangeSet { template } => {
+                let name = cloudformation::change_set_name();
+                self.leftovers.requested = Some(name.clone());
                 let (id, stack_id) = cloudformation::create_change_set(
                     cfn,
                     NewChangeSet {
                         stack_name: &self.spec.stack_name,
+                        name: &name,
                         kind: self.kind,
                         template: &template,
                         tags: &self.spec.tags,
                     },
                 )
                 .await?;
-                self.leftovers.change_set = Some(id.clone());
-                if self.kind == ChangeSetKind::Create && !self.review_preexisting {
-                    self.leftovers.review_stack = Some(stack_id.clone());
-                }
+                self.record_change_set(id.clone(), stack_id.clone());
                 self.stack_id = Some(stack_id);
                 Phase::AwaitChangeSet { id }
             }
@@ -437,6 +440,18 @@ impl<'a> Deploy<'a> {
     /// set with it), or else the change set. Failures are reported, not raised: the error that
     /// stopped the flow is the one to show.
     async fn clean_up(&mut self) {
+        if let Some(name) = self.leftovers.requested.take()
+            && self.leftovers.change_set.is_none()
+        {
+            match cloudformation::find_change_set(&self.account.cloudformation, &self.spec.stack_name, &name).await {
+                Ok(Some((id, stack_id))) => self.record_change_set(id, stack_id),
+                Ok(None) => {}
+                Err(e) => self.ui.warn(&format!(
+                    "could not check for change set {name} on stack {}: {e}; look for it in the console",
+                    self.spec.stack_name
+                )),
+            }
+        }
         let leftovers = std::mem::take(&mut self.leftovers);
         if let Some(stack_id) = leftovers.review_stack {
             if let Err(e) = self.delete_and_wait(&stack_id).await {
@@ -451,6 +466,16 @@ impl<'a> Deploy<'a> {
             self.ui.warn(&format!(
                 "could not delete change set {id}: {e}; delete it with `aws cloudformation delete-change-set --change-set-name {id}`"
             ));
+        }
+    }
+
+    /// The change set now exists: it, and the stack a CREATE made for it, are ours to delete
+    /// if the flow stops before executing it.
+    fn record_change_set(&mut self, id: String, stack_id: String) {
+        self.leftovers.requested = None;
+        self.leftovers.change_set = Some(id);
+        if self.kind == ChangeSetKind::Create && !self.review_preexisting {
+            self.leftovers.review_stack = Some(stack_id);
         }
     }
 

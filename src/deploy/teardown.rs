@@ -206,7 +206,13 @@ async fn retain_providers(account: &Account, ui: &Ui, stack: &Stack) -> Result<(
     let template = serde_json::to_string(&template).expect("a JSON value serialises");
     let (id, _) = cloudformation::create_change_set(
         cfn,
-        NewChangeSet { stack_name: &stack.id, kind: ChangeSetKind::Update, template: &template, tags: &[] },
+        NewChangeSet {
+            stack_name: &stack.id,
+            name: &cloudformation::change_set_name(),
+            kind: ChangeSetKind::Update,
+            template: &template,
+            tags: &[],
+        },
     )
     .await?;
     let made = follow::change_set(account, ui, &id).await;

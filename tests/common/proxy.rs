@@ -16,7 +16,7 @@ pub enum Fault {
     ServerError,
     /// The connection is reset before any answer.
     Reset,
-    /// The answer comes this much later.
+    /// The request goes through at once; its answer comes this much later.
     Delay(Duration),
 }
 
@@ -99,11 +99,8 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) {
         Some(Fault::Reset) => {
             let _ = socket2::SockRef::from(&client).set_linger(Some(Duration::ZERO));
         }
-        Some(Fault::Delay(delay)) => {
-            std::thread::sleep(delay);
-            forward(&mut client, upstream, &head, &body);
-        }
-        None => forward(&mut client, upstream, &head, &body),
+        Some(Fault::Delay(delay)) => forward(&mut client, upstream, &head, &body, delay),
+        None => forward(&mut client, upstream, &head, &body, Duration::ZERO),
     }
 }
 
@@ -142,7 +139,9 @@ fn action_of(body: &[u8]) -> String {
     String::from_utf8_lossy(body).split('&').find_map(|pair| pair.strip_prefix("Action=")).unwrap_or("").to_string()
 }
 
-fn forward(client: &mut TcpStream, upstream: &str, head: &str, body: &[u8]) {
+/// Forwards the request, then holds the answer back for `delay`: AWS has acted by the time
+/// the client hears of it.
+fn forward(client: &mut TcpStream, upstream: &str, head: &str, body: &[u8], delay: Duration) {
     let Ok(mut server) = TcpStream::connect(upstream) else { return };
     let mut request: String = head
         .trim_end()
@@ -156,6 +155,7 @@ fn forward(client: &mut TcpStream, upstream: &str, head: &str, body: &[u8]) {
     }
     let mut response = Vec::new();
     let _ = server.read_to_end(&mut response);
+    std::thread::sleep(delay);
     let _ = client.write_all(&response);
 }
 
