@@ -1,4 +1,4 @@
-//! `audit`: each profile's account in turn, its GitHub roles reviewed by `crate::audit`.
+//! `audit`: every profile's account at once, its GitHub roles reviewed by `crate::audit`.
 
 use serde::Serialize;
 
@@ -10,6 +10,33 @@ use crate::error::{Error, Result};
 use crate::report;
 use crate::ui::Ui;
 
+/// One account's GitHub roles, reviewed.
+async fn audit_account(aws: AwsArgs, ui: &Ui) -> Result<AccountAudit> {
+    let account = connect(&aws).await?;
+    let (identity, roles) = tokio::try_join!(sts::caller_identity(&account.sts), iam::roles(&account.iam))?;
+    let github: Vec<_> = roles.into_iter().filter(|r| audit::is_github_role(&r.trust)).collect();
+    let mut findings = Vec::new();
+    for role in &github {
+        let attached = iam::attached_policies(&account.iam, &role.name).await?;
+        findings.extend(audit::review(role, &attached));
+    }
+    findings.sort_by(|a, b| (a.severity, &a.role).cmp(&(b.severity, &b.role)));
+    let shown = ui.account(&identity.account);
+    ui.say(&format!(
+        "Account {shown} ({}): {} GitHub role(s), {} finding(s)",
+        account.region,
+        github.len(),
+        findings.len()
+    ));
+    Ok(AccountAudit {
+        account: shown,
+        region: account.region,
+        profile: aws.profile,
+        github_roles: github.len(),
+        findings,
+    })
+}
+
 #[derive(Serialize)]
 struct AccountAudit {
     account: String,
@@ -19,36 +46,22 @@ struct AccountAudit {
     findings: Vec<Finding>,
 }
 
-/// Each profile's account in turn: its GitHub roles, reviewed.
+/// Every profile's account at once, each with its own clients; results in the order given.
 pub async fn audit(args: &AuditArgs, ui: &Ui) -> Result<()> {
     let profiles: Vec<Option<String>> =
         if args.profiles.is_empty() { vec![None] } else { args.profiles.iter().cloned().map(Some).collect() };
-    let mut accounts = Vec::new();
-    for profile in profiles {
-        let account = connect(&AwsArgs { profile: profile.clone(), shared: args.shared.clone() }).await?;
-        let (identity, roles) = tokio::try_join!(sts::caller_identity(&account.sts), iam::roles(&account.iam))?;
-        let github: Vec<_> = roles.into_iter().filter(|r| audit::is_github_role(&r.trust)).collect();
-        let mut findings = Vec::new();
-        for role in &github {
-            let attached = iam::attached_policies(&account.iam, &role.name).await?;
-            findings.extend(audit::review(role, &attached));
-        }
-        findings.sort_by(|a, b| (a.severity, &a.role).cmp(&(b.severity, &b.role)));
-        ui.say(&format!(
-            "Account {} ({}): {} GitHub role(s), {} finding(s)",
-            ui.account(&identity.account),
-            account.region,
-            github.len(),
-            findings.len()
-        ));
-        accounts.push(AccountAudit {
-            account: ui.account(&identity.account),
-            region: account.region,
-            profile,
-            github_roles: github.len(),
-            findings,
-        });
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, profile) in profiles.into_iter().enumerate() {
+        let (aws, ui) = (AwsArgs { profile, shared: args.shared.clone() }, ui.clone());
+        tasks.spawn(async move { (index, audit_account(aws, &ui).await) });
     }
+    let mut accounts = Vec::with_capacity(tasks.len());
+    while let Some(joined) = tasks.join_next().await {
+        let (index, result) = joined.expect("an audit task does not panic");
+        accounts.push((index, result?));
+    }
+    accounts.sort_by_key(|(index, _)| *index);
+    let accounts: Vec<AccountAudit> = accounts.into_iter().map(|(_, a)| a).collect();
     let total: usize = accounts.iter().map(|a| a.findings.len()).sum();
     let rows: Vec<[String; 5]> = accounts
         .iter()
