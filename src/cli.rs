@@ -68,7 +68,7 @@ pub struct SharedArgs {
     /// Send every AWS call to this endpoint (AWS_ENDPOINT_URL and its per-service forms also work)
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// `text` for people (stderr) and plain results (stdout); `json` for one JSON object on stdout
+    /// `text` for people (stderr) and plain results (stdout); `json` for one JSON document on stdout
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
     /// Print the full account id instead of masking it as 12********34
@@ -200,7 +200,7 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
     /// Refuse, instead of following it, when another operation is running on the stack
-    #[arg(long)]
+    #[arg(long, help_heading = "Running")]
     pub no_wait: bool,
     /// Accepted so that plan takes the same flags as setup; a plan never changes anything
     #[arg(long, short = 'y', hide = true)]
@@ -217,13 +217,13 @@ pub struct SetupArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
     /// Execute the change set without asking (needed when stdin is not a terminal)
-    #[arg(long, short = 'y')]
+    #[arg(long, short = 'y', help_heading = "Running")]
     pub yes: bool,
     /// Refuse, instead of following it, when another operation is running on the stack
-    #[arg(long)]
+    #[arg(long, help_heading = "Running")]
     pub no_wait: bool,
     /// Delete a stack whose creation failed (it holds nothing) and create it again, without asking
-    #[arg(long)]
+    #[arg(long, help_heading = "Running")]
     pub replace_failed: bool,
 }
 
