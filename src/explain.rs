@@ -114,7 +114,12 @@ fn sub_fix(sub: &str, expected: &[String]) -> String {
              trust it with --repo-pattern '{sub}' (or --repo OWNER@OWNER_ID/REPO@REPO_ID with its qualifier)"
         );
     }
-    format!("no trusted pattern matches; to admit exactly this run, add --repo-pattern '{sub}'")
+    match crate::subject::builder_flags(sub) {
+        Some(flags) => {
+            format!("no trusted pattern matches; to admit exactly this run, add {flags} (or --repo-pattern '{sub}')")
+        }
+        None => format!("no trusted pattern matches; to admit exactly this run, add --repo-pattern '{sub}'"),
+    }
 }
 
 impl Explanation {

@@ -164,6 +164,29 @@ pub fn build(repos: &[String], qualifiers: &[Qualifier], allow_owner_wide: bool)
     Ok(subjects)
 }
 
+/// The builder flags that produce exactly `sub`, when it has one of GitHub's standard forms:
+/// `repo:acme/app:environment:prod` → `--repo acme/app --environment prod`.
+pub fn builder_flags(sub: &str) -> Option<String> {
+    let rest = sub.strip_prefix("repo:")?;
+    let (repository, qualifier) = rest.split_once(':')?;
+    if has_wildcard(sub) || !repository.contains('/') {
+        return None;
+    }
+    let decode = |v: &str| v.replace("%3A", ":");
+    let flag = if let Some(branch) = qualifier.strip_prefix("ref:refs/heads/") {
+        format!("--branch {}", decode(branch))
+    } else if let Some(tag) = qualifier.strip_prefix("ref:refs/tags/") {
+        format!("--git-tag {}", decode(tag))
+    } else if let Some(environment) = qualifier.strip_prefix("environment:") {
+        format!("--environment {}", decode(environment))
+    } else if qualifier == "pull_request" {
+        "--pull-request".to_string()
+    } else {
+        return None;
+    };
+    Some(format!("--repo {repository} {flag}"))
+}
+
 /// IAM's `StringLike` wildcards.
 fn has_wildcard(s: &str) -> bool {
     s.contains(['*', '?'])
@@ -305,6 +328,32 @@ mod tests {
                 "repo:acme@1/lib@2:*",
             ]
         );
+    }
+
+    #[test]
+    fn standard_subjects_map_back_to_builder_flags() {
+        for (sub, flags) in [
+            ("repo:acme/app:ref:refs/heads/main", Some("--repo acme/app --branch main")),
+            ("repo:acme/app:ref:refs/heads/feat%3Ax", Some("--repo acme/app --branch feat:x")),
+            ("repo:acme/app:ref:refs/tags/v1.2", Some("--repo acme/app --git-tag v1.2")),
+            ("repo:acme@1/app@2:environment:prod", Some("--repo acme@1/app@2 --environment prod")),
+            ("repo:acme/app:pull_request", Some("--repo acme/app --pull-request")),
+            ("repo:acme/app:job_workflow_ref:x", None),
+            ("repo:acme/app:*", None),
+        ] {
+            assert_eq!(builder_flags(sub).as_deref(), flags, "{sub}");
+            if let Some(flags) = flags {
+                // What the flags build is the subject they came from.
+                let words: Vec<&str> = flags.split(' ').collect();
+                let qualifier = match words[2] {
+                    "--branch" => Qualifier::Branch(words[3].into()),
+                    "--git-tag" => Qualifier::GitTag(words[3].into()),
+                    "--environment" => Qualifier::Environment(words[3].into()),
+                    _ => Qualifier::PullRequest,
+                };
+                assert_eq!(build(&[words[1].to_string()], &[qualifier], false).unwrap()[0].pattern, sub);
+            }
+        }
     }
 
     #[test]

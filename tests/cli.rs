@@ -312,7 +312,8 @@ fn explain_works_offline_on_a_rendered_template() {
         stdout(&out),
         "REFUSED: gh-oidc-acme-app's trust policy does not admit this token.\n\
          \x20 statement 1: StringEquals token.actions.githubusercontent.com:sub is 'repo:acme/app:environment:staging', expected 'repo:acme/app:environment:prod'\n\
-         \x20   fix: no trusted pattern matches; to admit exactly this run, add --repo-pattern 'repo:acme/app:environment:staging'\n"
+         \x20   fix: no trusted pattern matches; to admit exactly this run, add --repo acme/app --environment staging \
+         (or --repo-pattern 'repo:acme/app:environment:staging')\n"
     );
 }
 
