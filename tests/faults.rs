@@ -66,21 +66,26 @@ async fn faults_that_outlast_the_retries_stop_the_run_and_leave_nothing() {
     assert!(account.provider_arns().await.is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_signal_while_planning_deletes_the_change_set_and_the_empty_stack() {
-    let account = TestAccount::new();
-    let proxy =
-        FaultProxy::start(&common::endpoint(), Rule::Always("DescribeChangeSet", Fault::Delay(Duration::from_secs(3))));
+/// Starts a setup of a new stack whose `action` answers come 3 s late, and sends SIGINT once
+/// the stack appears under review; returns the stack's name and what the run printed.
+async fn interrupted_while(account: &TestAccount, action: &'static str) -> (String, std::process::Output) {
+    let proxy = FaultProxy::start(&common::endpoint(), Rule::Always(action, Fault::Delay(Duration::from_secs(3))));
     let stack = unique("interrupted");
-    let child = through(&account, &proxy, &["setup", "--stack-name", &stack, "--yes"])
+    let child = through(account, &proxy, &["setup", "--stack-name", &stack, "--yes"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    common::wait_for_status(&account, &stack, "REVIEW_IN_PROGRESS").await;
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
-    let out = child.wait_with_output().unwrap();
+    common::wait_for_status(account, &stack, "REVIEW_IN_PROGRESS").await;
+    common::send_signal(&child, "INT");
+    (stack, child.wait_with_output().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signal_while_planning_deletes_the_change_set_and_the_empty_stack() {
+    let account = TestAccount::new();
+    let (stack, out) = interrupted_while(&account, "DescribeChangeSet").await;
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     assert!(stderr(&out).contains("error: interrupted (SIGINT); nothing was changed"), "{}", stderr(&out));
     assert_eq!(account.stack_status(&stack).await, None);
@@ -91,18 +96,7 @@ async fn a_signal_while_the_change_set_is_being_created_still_cleans_up() {
     let account = TestAccount::new();
     // CloudFormation makes the change set (and its stack) at once, but the tool only hears
     // of it seconds later: the signal lands while CreateChangeSet is in flight.
-    let proxy =
-        FaultProxy::start(&common::endpoint(), Rule::Always("CreateChangeSet", Fault::Delay(Duration::from_secs(3))));
-    let stack = unique("in-flight");
-    let child = through(&account, &proxy, &["setup", "--stack-name", &stack, "--yes"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    common::wait_for_status(&account, &stack, "REVIEW_IN_PROGRESS").await;
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
-    let out = child.wait_with_output().unwrap();
+    let (stack, out) = interrupted_while(&account, "CreateChangeSet").await;
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     assert_eq!(account.stack_status(&stack).await, None, "{}", stderr(&out));
 }

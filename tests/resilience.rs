@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use common::{TestAccount, stderr, stdout, unique};
 use serde_json::Value;
@@ -172,8 +172,7 @@ async fn a_signal_while_executing_leaves_the_stack_going_and_says_how_to_follow(
     common::slow_down(&account, 2.0);
     let child = spawn(&account, &["setup", "--yes"]);
     common::wait_for_status(&account, "gh-oidc-provider", "CREATE_IN_PROGRESS").await;
-    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(kill.success());
+    common::send_signal(&child, "TERM");
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     assert!(

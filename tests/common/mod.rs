@@ -268,3 +268,9 @@ pub async fn wait_for_change_set(account: &TestAccount, id: &str) {
 pub fn masked(text: &str) -> String {
     gh_oidc::ui::mask_account_ids(text)
 }
+
+/// Sends `signal` (`INT`, `TERM`) to a running binary, as a terminal or a CI runner would.
+pub fn send_signal(child: &std::process::Child, signal: &str) {
+    let sent = std::process::Command::new("kill").args([format!("-{signal}"), child.id().to_string()]).status();
+    assert!(sent.is_ok_and(|s| s.success()), "kill -{signal} failed");
+}
