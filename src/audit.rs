@@ -54,8 +54,9 @@ pub fn is_github_role(trust: &Value) -> bool {
     !github_statements(trust).is_empty()
 }
 
-/// The findings for one role; `attached` is the ARNs of its managed policies.
-pub fn review(role: &RoleTrust, attached: &[String]) -> Vec<Finding> {
+/// The findings for one role; `attached` is the ARNs of its managed policies, `inline` its
+/// inline policies by name.
+pub fn review(role: &RoleTrust, attached: &[String], inline: &[(String, Value)]) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut add = |severity, finding: String, fix: &str| {
         findings.push(Finding { role: role.name.clone(), severity, finding, fix: fix.to_string() })
@@ -124,6 +125,13 @@ pub fn review(role: &RoleTrust, attached: &[String]) -> Vec<Finding> {
             "attach only what the workflow needs",
         );
     }
+    for (name, _) in inline.iter().filter(|(_, document)| policy::allows_every_action(document)) {
+        add(
+            Severity::High,
+            format!("inline policy {name} allows \"Action\": \"*\""),
+            "list only the actions the workflow needs",
+        );
+    }
     findings
 }
 
@@ -172,7 +180,7 @@ mod tests {
     }
 
     fn findings(condition: Value) -> Vec<(Severity, String)> {
-        review(&role(GITHUB, condition), &[]).into_iter().map(|f| (f.severity, f.finding)).collect()
+        review(&role(GITHUB, condition), &[], &[]).into_iter().map(|f| (f.severity, f.finding)).collect()
     }
 
     const AUD: &str = "token.actions.githubusercontent.com:aud";
@@ -248,13 +256,17 @@ mod tests {
     #[test]
     fn administrator_access_and_non_github_roles() {
         let r = role(GITHUB, json!({"StringEquals": {AUD: "a", SUB: "repo:a/b:pull_request"}}));
-        let got = review(&r, &["arn:aws:iam::aws:policy/AdministratorAccess".into()]);
+        let got = review(&r, &["arn:aws:iam::aws:policy/AdministratorAccess".into()], &[]);
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].severity, Severity::High);
+        let star = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+        let got = review(&r, &[], &[("ci".into(), star)]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].finding, "inline policy ci allows \"Action\": \"*\"");
 
         let other = role("arn:aws:iam::111122223333:oidc-provider/accounts.google.com", json!({}));
         assert!(!is_github_role(&other.trust));
-        assert!(review(&other, &[]).is_empty());
+        assert!(review(&other, &[], &[]).is_empty());
         let service = RoleTrust {
             name: "lambda".into(),
             arn: "arn:aws:iam::1:role/lambda".into(),

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::issuer::IssuerKind;
 use crate::spec::{PolicyRef, Spec};
-use crate::template;
+use crate::{policy, template};
 
 /// IAM's default limit on a trust policy, whitespace not counted.
 const TRUST_POLICY_MAX: usize = 2048;
@@ -77,19 +77,13 @@ pub fn review(spec: &Spec) -> Result<Vec<String>> {
             "--policy-arn '{name}' gives the role full control of the account; grant only what the workflow needs"
         ));
     }
-    if role.inline_policy.as_ref().is_some_and(allows_every_action) {
+    if role.inline_policy.as_ref().is_some_and(policy::allows_every_action) {
         warnings.push(
             "--inline-policy allows \"Action\": \"*\", full control over its resources; list the actions the workflow needs"
                 .to_string(),
         );
     }
     Ok(warnings)
-}
-
-fn allows_every_action(document: &Value) -> bool {
-    crate::policy::statements(document)
-        .iter()
-        .any(|s| s["Effect"] == "Allow" && crate::policy::strings(&s["Action"]).iter().any(|a| a == "*"))
 }
 
 #[cfg(test)]
@@ -150,15 +144,13 @@ mod tests {
 
     #[test]
     fn an_inline_star_action_is_warned_about() {
-        assert!(allows_every_action(
-            &serde_json::json!({"Statement": [{"Effect": "Allow", "Action": ["s3:*", "*"], "Resource": "*"}]})
-        ));
-        assert!(!allows_every_action(
-            &serde_json::json!({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})
-        ));
-        assert!(!allows_every_action(
-            &serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
-        ));
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), r#"{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#).unwrap();
+        let warnings =
+            review_of(&["repo:acme/app:environment:prod"], |a| a.role.inline_policy = Some(file.path().into()))
+                .unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].starts_with("--inline-policy allows \"Action\": \"*\""), "{warnings:?}");
     }
 
     #[test]

@@ -75,6 +75,11 @@ pub fn trusts_provider(document: &Value, provider_arn: &str) -> bool {
         .any(|s| s["Effect"] == "Allow" && strings(&s["Principal"]["Federated"]).iter().any(|p| p == provider_arn))
 }
 
+/// Whether an identity policy allows `"Action": "*"`: full control over its resources.
+pub fn allows_every_action(document: &Value) -> bool {
+    statements(document).iter().any(|s| s["Effect"] == "Allow" && strings(&s["Action"]).iter().any(|a| a == "*"))
+}
+
 /// `Statement` is an object or an array of objects.
 pub fn statements(document: &Value) -> Vec<&Value> {
     match &document["Statement"] {
@@ -205,6 +210,16 @@ fn string_like_ignore_case(pattern: &str, value: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_action_is_allowed_only_by_an_allow_of_star() {
+        assert!(allows_every_action(
+            &json!({"Statement": [{"Effect": "Allow", "Action": ["s3:*", "*"], "Resource": "*"}]})
+        ));
+        assert!(allows_every_action(&json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})));
+        assert!(!allows_every_action(&json!({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})));
+        assert!(!allows_every_action(&json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})));
+    }
 
     #[test]
     fn string_like_follows_iam() {

@@ -297,6 +297,13 @@ async fn audit_flags_each_misconfiguration_across_profiles() {
         .send()
         .await
         .unwrap();
+    iam.put_role_policy()
+        .role_name("admin")
+        .policy_name("everything")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
     // A role GitHub cannot assume is not audited.
     iam.create_role()
         .role_name("lambda")
@@ -327,6 +334,20 @@ async fn audit_flags_each_misconfiguration_across_profiles() {
         assert!(found.contains(&(expected.0.to_string(), expected.1.to_string())), "{expected:?} in {found:?}");
     }
     assert!(!found.iter().any(|(role, _)| role == "lambda"));
+    let admin: Vec<&str> = report[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["role"] == "admin")
+        .map(|f| f["finding"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        admin,
+        [
+            "arn:aws:iam::aws:policy/AdministratorAccess is attached: full control of the account",
+            "inline policy everything allows \"Action\": \"*\""
+        ]
+    );
 
     // A clean account next to it: the table only lists the flawed one, and setup's own roles pass.
     let out = clean

@@ -68,6 +68,27 @@ pub async fn attached_policies(client: &Client, role_name: &str) -> Result<Vec<S
     Ok(arns)
 }
 
+/// The role's inline policies, by name.
+pub async fn inline_policies(client: &Client, role_name: &str) -> Result<Vec<(String, serde_json::Value)>, Failure> {
+    let mut pages = client.list_role_policies().role_name(role_name).into_paginator().send();
+    let mut names = Vec::new();
+    while let Some(page) = pages.next().await {
+        names.extend(page.map_err(|e| Failure::from_sdk("ListRolePolicies", e))?.policy_names().to_vec());
+    }
+    let mut policies = Vec::with_capacity(names.len());
+    for name in names {
+        let got = client
+            .get_role_policy()
+            .role_name(role_name)
+            .policy_name(&name)
+            .send()
+            .await
+            .map_err(|e| Failure::from_sdk("GetRolePolicy", e))?;
+        policies.push((name, parse_policy_document(got.policy_document())));
+    }
+    Ok(policies)
+}
+
 /// The role's trust policy, or `None` when there is no such role.
 pub async fn trust_policy(client: &Client, role_name: &str) -> Result<Option<serde_json::Value>, Failure> {
     let role = match client.get_role().role_name(role_name).send().await {

@@ -17,8 +17,11 @@ async fn audit_account(aws: AwsArgs, ui: &Ui) -> Result<AccountAudit> {
     let github: Vec<_> = roles.into_iter().filter(|r| audit::is_github_role(&r.trust)).collect();
     let mut findings = Vec::new();
     for role in &github {
-        let attached = iam::attached_policies(&account.iam, &role.name).await?;
-        findings.extend(audit::review(role, &attached));
+        let (attached, inline) = tokio::try_join!(
+            iam::attached_policies(&account.iam, &role.name),
+            iam::inline_policies(&account.iam, &role.name)
+        )?;
+        findings.extend(audit::review(role, &attached, &inline));
     }
     findings.sort_by(|a, b| (a.severity, &a.role).cmp(&(b.severity, &b.role)));
     let shown = ui.account(&identity.account);
