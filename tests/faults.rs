@@ -67,8 +67,12 @@ async fn faults_that_outlast_the_retries_stop_the_run_and_leave_nothing() {
 }
 
 /// Starts a setup of a new stack whose `action` answers come 3 s late, and sends SIGINT once
-/// the stack appears under review; returns the stack's name and what the run printed.
-async fn interrupted_while(account: &TestAccount, action: &'static str) -> (String, std::process::Output) {
+/// the stack shows `status`; returns the stack's name and what the run printed.
+async fn interrupted_while(
+    account: &TestAccount,
+    action: &'static str,
+    status: &str,
+) -> (String, std::process::Output) {
     let proxy = FaultProxy::start(&common::endpoint(), Rule::Always(action, Fault::Delay(Duration::from_secs(3))));
     let stack = unique("interrupted");
     let child = through(account, &proxy, &["setup", "--stack-name", &stack, "--yes"])
@@ -77,7 +81,7 @@ async fn interrupted_while(account: &TestAccount, action: &'static str) -> (Stri
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    common::wait_for_status(account, &stack, "REVIEW_IN_PROGRESS").await;
+    common::wait_for_status(account, &stack, status).await;
     common::send_signal(&child, "INT");
     (stack, child.wait_with_output().unwrap())
 }
@@ -85,7 +89,7 @@ async fn interrupted_while(account: &TestAccount, action: &'static str) -> (Stri
 #[tokio::test(flavor = "multi_thread")]
 async fn a_signal_while_planning_deletes_the_change_set_and_the_empty_stack() {
     let account = TestAccount::new();
-    let (stack, out) = interrupted_while(&account, "DescribeChangeSet").await;
+    let (stack, out) = interrupted_while(&account, "DescribeChangeSet", "REVIEW_IN_PROGRESS").await;
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     assert!(stderr(&out).contains("error: interrupted (SIGINT); nothing was changed"), "{}", stderr(&out));
     assert_eq!(account.stack_status(&stack).await, None);
@@ -96,7 +100,17 @@ async fn a_signal_while_the_change_set_is_being_created_still_cleans_up() {
     let account = TestAccount::new();
     // CloudFormation makes the change set (and its stack) at once, but the tool only hears
     // of it seconds later: the signal lands while CreateChangeSet is in flight.
-    let (stack, out) = interrupted_while(&account, "CreateChangeSet").await;
+    let (stack, out) = interrupted_while(&account, "CreateChangeSet", "REVIEW_IN_PROGRESS").await;
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     assert_eq!(account.stack_status(&stack).await, None, "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signal_while_execute_is_in_flight_leaves_the_stack_to_finish() {
+    let account = TestAccount::new();
+    // CloudFormation starts creating the stack, but the tool has not heard back yet.
+    let (stack, out) = interrupted_while(&account, "ExecuteChangeSet", "CREATE_COMPLETE").await;
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the stack operation goes on in AWS"), "{}", stderr(&out));
+    assert_eq!(account.stack_status(&stack).await.as_deref(), Some("CREATE_COMPLETE"));
 }

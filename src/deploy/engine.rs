@@ -237,19 +237,23 @@ impl<'a> Deploy<'a> {
             Phase::Execute { change_set } => {
                 let after =
                     cloudformation::latest_events(cfn, &change_set.stack_id).await?.first().map(|e| e.id.clone());
-                cloudformation::execute_change_set(cfn, &change_set.id).await.map_err(|f| match f.code.as_deref() {
-                    Some("ChangeSetNotFound" | "ChangeSetNotFoundException" | "InvalidChangeSetStatus") => {
-                        Error::aws(format!(
-                            "the change set can no longer be executed ({}): the stack changed while it was \
-                                 reviewed, perhaps by another run; run again to plan afresh",
-                            f.code.as_deref().unwrap_or_default()
-                        ))
-                    }
-                    _ => f.into(),
-                })?;
-                // The change set now belongs to the stack's history, and the stack to AWS.
-                self.leftovers = Leftovers::default();
+                // From the moment the request leaves, the stack may be changing: a stop now must
+                // not delete anything. Only a refused request leaves the change set ours again.
+                let leftovers = std::mem::take(&mut self.leftovers);
                 self.executing = true;
+                if let Err(f) = cloudformation::execute_change_set(cfn, &change_set.id).await {
+                    self.executing = false;
+                    self.leftovers = leftovers;
+                    return Err(match f.code.as_deref() {
+                        Some(
+                            code @ ("ChangeSetNotFound" | "ChangeSetNotFoundException" | "InvalidChangeSetStatus"),
+                        ) => Error::aws(format!(
+                            "the change set can no longer be executed ({code}): the stack changed while it was \
+                                 reviewed, perhaps by another run; run again to plan afresh"
+                        )),
+                        _ => f.into(),
+                    });
+                }
                 Phase::Follow { change_set, after }
             }
             Phase::Follow { change_set, after } => {
