@@ -132,8 +132,9 @@ async fn delete_all(
             ui.say(&format!("Turned off the termination protection of {} to delete it.", target.name));
         }
         let after = cloudformation::latest_events(cfn, &stack.id).await?.first().map(|e| e.id.clone());
-        cloudformation::delete_stack(cfn, &stack.id).await?;
+        // Set before the request leaves: once it has, the deletion may be under way.
         *deleting = Some(target.name.clone());
+        cloudformation::delete_stack(cfn, &stack.id).await?;
         let ending = Follow { account, ui, stack_id: &stack.id, after, started: false }.run().await?;
         *deleting = None;
         let cause = states::root_cause(&ending.events);
