@@ -389,6 +389,8 @@ async fn status_shows_the_stack_and_its_outputs() {
     let out = account.gh_oidc(&["status", "--stack-name", "gh-oidc-provider", "--output", "json"]).output().unwrap();
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["status"], "CREATE_COMPLETE");
+    assert_eq!(report["termination_protection"], true, "the provider's stack is protected");
+    assert!(stderr(&out).contains("Termination protection: on"), "{}", stderr(&out));
     assert_eq!(report["events"].as_array().unwrap().last().unwrap()["status"], "CREATE_COMPLETE");
 
     let out = account.gh_oidc(&["status", "--stack-name", "nothing-here"]).output().unwrap();

@@ -26,6 +26,7 @@ struct StatusReport {
     stack_id: String,
     status: String,
     status_reason: Option<String>,
+    termination_protection: bool,
     outputs: BTreeMap<String, String>,
     /// The latest events, oldest first.
     events: Vec<StackEvent>,
@@ -64,6 +65,9 @@ pub async fn status(args: StatusArgs, ui: &Ui) -> Result<()> {
 
     let reason = stack.status_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
     ui.say(&format!("Status: {}{reason}", stack.status));
+    if stack.termination_protection {
+        ui.say("Termination protection: on");
+    }
     let mut text = vec![format!("StackStatus = {}", stack.status)];
     text.extend(outputs_text(&stack.outputs));
     ui.result(
@@ -74,6 +78,7 @@ pub async fn status(args: StatusArgs, ui: &Ui) -> Result<()> {
             stack_id: stack.id,
             status: stack.status.clone(),
             status_reason: stack.status_reason,
+            termination_protection: stack.termination_protection,
             outputs: stack.outputs,
             events,
         },
