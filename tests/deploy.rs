@@ -69,16 +69,14 @@ async fn provider_only_then_no_changes_then_teardown() {
     assert_eq!(account.stack_status("gh-oidc-provider").await.as_deref(), Some("CREATE_COMPLETE"));
 
     // Again: nothing to do, and no change set left behind.
-    let out = account.gh_oidc(&["setup", "--yes", "--output", "json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = account.succeed(&["setup", "--yes", "--output", "json"]);
     assert!(stderr(&out).contains("No changes"), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["result"], "no-changes");
     assert_eq!(report["outputs"]["ProviderArn"], account.provider_arn());
     assert_eq!(account.change_set_count("gh-oidc-provider").await, 0);
 
-    let out = account.gh_oidc(&["teardown", "--stack-name", "gh-oidc-provider", "--yes"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = account.succeed(&["teardown", "--stack-name", "gh-oidc-provider", "--yes"]);
     assert!(stderr(&out).contains("DELETE_COMPLETE"), "{}", stderr(&out));
     assert_eq!(account.stack_status("gh-oidc-provider").await, None);
     assert!(account.provider_arns().await.is_empty());
@@ -157,11 +155,8 @@ async fn provider_and_role_in_one_stack_updated_then_torn_down() {
     assert_eq!(account.trust_policy(&role).await, trust(&account.provider_arn(), "StringEquals", &[main]));
 
     // The same request again changes nothing: the stack's own provider is not mistaken for a foreign one.
-    let out = account
-        .gh_oidc(&["setup", "--stack-name", &stack, "--role-name", &role, "--repo-pattern", main, "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out =
+        account.succeed(&["setup", "--stack-name", &stack, "--role-name", &role, "--repo-pattern", main, "--yes"]);
     assert!(stderr(&out).contains("No changes"), "{}", stderr(&out));
     assert_eq!(account.change_set_count(&stack).await, 0);
 
@@ -186,8 +181,7 @@ async fn provider_and_role_in_one_stack_updated_then_torn_down() {
     assert_eq!(account.trust_policy(&role).await, trust(&account.provider_arn(), "StringEquals", &[main, prod]));
     assert_eq!(account.stack_status(&stack).await.as_deref(), Some("UPDATE_COMPLETE"));
 
-    let out = account.gh_oidc(&["teardown", "--stack-name", &stack, "--yes"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = account.succeed(&["teardown", "--stack-name", &stack, "--yes"]);
     assert!(stderr(&out).contains("Plan: 0 to add, 0 to change, 2 to remove."), "{}", stderr(&out));
     assert_eq!(account.stack_status(&stack).await, None);
     assert!(!account.role_exists(&role).await);
@@ -198,11 +192,7 @@ async fn provider_and_role_in_one_stack_updated_then_torn_down() {
 async fn a_wildcard_pattern_is_trusted_with_string_like() {
     let account = TestAccount::new();
     let role = unique("tags");
-    let out = account
-        .gh_oidc(&["setup", "--role-name", &role, "--repo-pattern", "repo:acme/app:ref:refs/tags/v*", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    account.succeed(&["setup", "--role-name", &role, "--repo-pattern", "repo:acme/app:ref:refs/tags/v*", "--yes"]);
     assert_eq!(
         account.trust_policy(&role).await,
         trust(&account.provider_arn(), "StringLike", &["repo:acme/app:ref:refs/tags/v*"])
@@ -214,8 +204,7 @@ async fn plan_of_a_new_stack_leaves_no_stack() {
     let account = TestAccount::new();
     let stack = unique("planned");
     // The same flags as setup, --yes included: a plan still changes nothing.
-    let out = account.gh_oidc(&["plan", "--stack-name", &stack, "--output", "json", "--yes"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = account.succeed(&["plan", "--stack-name", &stack, "--output", "json", "--yes"]);
     assert!(stderr(&out).contains("Plan: 1 to add, 0 to change, 0 to remove."));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["result"], "planned");
@@ -349,8 +338,7 @@ async fn a_provider_without_the_audience_stops_before_any_change() {
 async fn the_provider_alone_when_the_account_already_has_one_is_nothing_to_do() {
     let account = TestAccount::new();
     let provider = create_provider_outside_stacks(&account, "sts.amazonaws.com").await;
-    let out = account.gh_oidc(&["setup", "--yes", "--output", "json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = account.succeed(&["setup", "--yes", "--output", "json"]);
     assert!(stderr(&out).contains(&format!("trusting the existing {}", common::masked(&provider))));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["result"], "nothing-to-deploy");
@@ -371,11 +359,9 @@ async fn teardown_of_a_missing_stack_says_so() {
 #[tokio::test(flavor = "multi_thread")]
 async fn status_shows_the_stack_and_its_outputs() {
     let account = TestAccount::new();
-    let out = account.gh_oidc(&["setup", "--yes"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    account.succeed(&["setup", "--yes"]);
 
-    let out = account.gh_oidc(&["status", "--stack-name", "gh-oidc-provider"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = account.succeed(&["status", "--stack-name", "gh-oidc-provider"]);
     assert_eq!(
         stdout(&out),
         format!("StackStatus = CREATE_COMPLETE\nProviderArn = {}\n", common::masked(&account.provider_arn()))
@@ -403,8 +389,7 @@ async fn whoami_masks_the_account_unless_asked() {
     let account = TestAccount::new();
     let masked = format!("{}********{}", &account.id[..2], &account.id[10..]);
 
-    let out = account.gh_oidc(&["whoami"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = account.succeed(&["whoami"]);
     let text = stdout(&out);
     assert!(text.starts_with(&format!("Account = {masked}\n")), "{text}");
     assert!(text.contains("Region = us-east-1"), "{text}");

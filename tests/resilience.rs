@@ -48,8 +48,7 @@ async fn a_stack_left_under_review_is_cleared_then_created() {
     assert_eq!(account.stack_status(&stack).await.as_deref(), Some("REVIEW_IN_PROGRESS"));
 
     // A plan leaves it as it was.
-    let out = account.gh_oidc(&["plan", "--stack-name", &stack]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    account.succeed(&["plan", "--stack-name", &stack]);
     assert_eq!(account.stack_status(&stack).await.as_deref(), Some("REVIEW_IN_PROGRESS"));
     assert_eq!(account.change_set_count(&stack).await, 1);
 
@@ -183,8 +182,7 @@ async fn a_signal_while_executing_leaves_the_stack_going_and_says_how_to_follow(
         stderr(&out)
     );
 
-    let out = account.gh_oidc(&["status", "--stack-name", "gh-oidc-provider", "--follow"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = account.succeed(&["status", "--stack-name", "gh-oidc-provider", "--follow"]);
     assert!(stdout(&out).starts_with("StackStatus = CREATE_COMPLETE\n"), "{}", stdout(&out));
 }
 
@@ -196,27 +194,22 @@ async fn termination_protection(account: &TestAccount, stack: &str) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_provider_stack_is_protected_and_outlives_the_roles_that_trust_it() {
     let account = TestAccount::new();
-    let out = account.gh_oidc(&["setup", "--yes"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = account.succeed(&["setup", "--yes"]);
     assert!(stderr(&out).contains("Termination protection is on for gh-oidc-provider"), "{}", stderr(&out));
     assert!(termination_protection(&account, "gh-oidc-provider").await);
 
     let role = unique("gha-trusting");
-    let out = account
-        .gh_oidc(&[
-            "setup",
-            "--role-name",
-            &role,
-            "--repo",
-            "acme/app",
-            "--pull-request",
-            "--repository-id",
-            "1",
-            "--yes",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    account.succeed(&[
+        "setup",
+        "--role-name",
+        &role,
+        "--repo",
+        "acme/app",
+        "--pull-request",
+        "--repository-id",
+        "1",
+        "--yes",
+    ]);
     // A role stack does not hold the provider and is not protected.
     assert!(!termination_protection(&account, &role).await);
 
@@ -253,8 +246,7 @@ async fn a_provider_stack_is_protected_and_outlives_the_roles_that_trust_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn force_deletes_a_provider_that_a_role_outside_any_stack_trusts() {
     let account = TestAccount::new();
-    let out = account.gh_oidc(&["setup", "--yes"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    account.succeed(&["setup", "--yes"]);
     let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"Federated": account.provider_arn()}, "Action": "sts:AssumeRoleWithWebIdentity"}]});
     account
@@ -271,8 +263,7 @@ async fn force_deletes_a_provider_that_a_role_outside_any_stack_trusts() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("still trust its provider: hand-made"), "{}", stderr(&out));
 
-    let out = account.gh_oidc(&["teardown", "--stack-name", "gh-oidc-provider", "--force", "--yes"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = account.succeed(&["teardown", "--stack-name", "gh-oidc-provider", "--force", "--yes"]);
     assert!(
         stderr(&out).contains("warning: --force: deleting the provider that hand-made still trust"),
         "{}",
@@ -286,22 +277,18 @@ async fn force_deletes_a_provider_that_a_role_outside_any_stack_trusts() {
 async fn retain_provider_deletes_a_combined_stack_but_keeps_its_provider() {
     let account = TestAccount::new();
     let role = unique("gha-combined");
-    let out = account
-        .gh_oidc(&[
-            "setup",
-            "--role-name",
-            &role,
-            "--repo",
-            "acme/app",
-            "--environment",
-            "prod",
-            "--repository-id",
-            "1",
-            "--yes",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    account.succeed(&[
+        "setup",
+        "--role-name",
+        &role,
+        "--repo",
+        "acme/app",
+        "--environment",
+        "prod",
+        "--repository-id",
+        "1",
+        "--yes",
+    ]);
     assert!(termination_protection(&account, &role).await, "a stack holding the provider is protected");
 
     let out = account
@@ -330,8 +317,7 @@ async fn retain_provider_deletes_a_combined_stack_but_keeps_its_provider() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_resource_that_fails_to_delete_is_reported_with_its_reason() {
     let account = TestAccount::new();
-    let out = account.gh_oidc(&["setup", "--yes"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    account.succeed(&["setup", "--yes"]);
     common::fail_deletes(&account, true);
 
     let out = account.gh_oidc(&["teardown", "--stack-name", "gh-oidc-provider", "--yes"]).output().unwrap();
@@ -351,8 +337,7 @@ async fn a_resource_that_fails_to_delete_is_reported_with_its_reason() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_update_rolls_back_and_reports_its_cause() {
     let account = TestAccount::new();
-    let out = account.gh_oidc(&["setup", "--yes"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    account.succeed(&["setup", "--yes"]);
 
     common::fail_updates(&account, true);
     let out = account.gh_oidc(&["setup", "--audience", "custom-aud", "--yes"]).output().unwrap();

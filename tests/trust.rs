@@ -36,38 +36,34 @@ async fn builders_permissions_boundary_and_session_reach_iam() {
     let inline_doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-artifacts/*"}]});
     std::fs::write(&inline, inline_doc.to_string()).unwrap();
 
-    let out = account
-        .gh_oidc(&[
-            "setup",
-            "--role-name",
-            &role,
-            "--repo",
-            "acme/app",
-            "--branch",
-            "main",
-            "--environment",
-            "prod",
-            "--repository-id",
-            "123456",
-            "--policy-arn",
-            &deploy_policy,
-            "--inline-policy",
-            inline.to_str().unwrap(),
-            "--permissions-boundary",
-            &boundary,
-            "--max-session-duration",
-            "2h",
-            "--role-path",
-            "/ci/",
-            "--role-description",
-            "Deploys acme/app",
-            "--yes",
-            "--output",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = account.succeed(&[
+        "setup",
+        "--role-name",
+        &role,
+        "--repo",
+        "acme/app",
+        "--branch",
+        "main",
+        "--environment",
+        "prod",
+        "--repository-id",
+        "123456",
+        "--policy-arn",
+        &deploy_policy,
+        "--inline-policy",
+        inline.to_str().unwrap(),
+        "--permissions-boundary",
+        &boundary,
+        "--max-session-duration",
+        "2h",
+        "--role-path",
+        "/ci/",
+        "--role-description",
+        "Deploys acme/app",
+        "--yes",
+        "--output",
+        "json",
+    ]);
     // Pinned by id and without wildcards: nothing to warn about.
     assert!(!stderr(&out).contains("warning:"), "{}", stderr(&out));
     let report = json_out(&out);
@@ -174,22 +170,18 @@ async fn an_update_shows_what_it_does_to_the_trust_and_marks_broadening() {
 async fn explain_answers_for_a_deployed_role() {
     let account = TestAccount::new();
     let role = unique("gha-explain");
-    let out = account
-        .gh_oidc(&[
-            "setup",
-            "--role-name",
-            &role,
-            "--repo",
-            "acme/app",
-            "--git-tag",
-            "v*",
-            "--repository-id",
-            "99",
-            "--yes",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    account.succeed(&[
+        "setup",
+        "--role-name",
+        &role,
+        "--repo",
+        "acme/app",
+        "--git-tag",
+        "v*",
+        "--repository-id",
+        "99",
+        "--yes",
+    ]);
 
     let explain = |sub: &str, extra: &[&str]| {
         account.gh_oidc(&[&["explain", "--role-name", &role, "--sub", sub], extra].concat()).output().unwrap()

@@ -57,6 +57,13 @@ impl TestAccount {
         cmd
     }
 
+    /// Runs the binary like `gh_oidc` and insists that it succeeds (exit 0).
+    pub fn succeed(&self, args: &[&str]) -> std::process::Output {
+        let out = self.gh_oidc(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "gh-oidc {args:?}: {}", stderr(&out));
+        out
+    }
+
     /// The binary with this account's config files but no endpoint and no profile flag.
     pub fn bare(&self, args: &[&str]) -> Command {
         let mut cmd = Command::from_std(self.command(assert_cmd::cargo::cargo_bin("gh-oidc")));

@@ -37,6 +37,18 @@ def _pause(request: ResourceRequest) -> None:
         time.sleep(delay)
 
 
+def _refusal(request: ResourceRequest, operation: str) -> ProgressEvent | None:
+    """Waits as told, then fails the operation if `<account>.fail-<operation>` exists."""
+    _pause(request)
+    if _control(request, f"fail-{operation}") is None:
+        return None
+    return ProgressEvent(
+        status=OperationStatus.FAILED,
+        resource_model=request.desired_state,
+        message=f"the test harness refuses to {operation} this provider",
+    )
+
+
 def _tag_dict(tags: list[dict] | None) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in tags or []}
 
@@ -69,13 +81,9 @@ class OidcProvider(ResourceProvider[dict]):
         return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
 
     def update(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
-        _pause(request)
-        if _control(request, "fail-update") is not None:
-            return ProgressEvent(
-                status=OperationStatus.FAILED,
-                resource_model=request.desired_state,
-                message="the test harness refuses to update this provider",
-            )
+        refused = _refusal(request, "update")
+        if refused:
+            return refused
         model = request.desired_state
         before = request.previous_state or {}
         arn = before["Arn"]
@@ -108,13 +116,9 @@ class OidcProvider(ResourceProvider[dict]):
         return ProgressEvent(status=OperationStatus.SUCCESS, resource_model=model)
 
     def delete(self, request: ResourceRequest[dict]) -> ProgressEvent[dict]:
-        _pause(request)
-        if _control(request, "fail-delete") is not None:
-            return ProgressEvent(
-                status=OperationStatus.FAILED,
-                resource_model=request.desired_state,
-                message="the test harness refuses to delete this provider",
-            )
+        refused = _refusal(request, "delete")
+        if refused:
+            return refused
         arn = request.desired_state.get("Arn") or (request.previous_state or {}).get("Arn")
         iam = request.aws_client_factory.iam
         try:
